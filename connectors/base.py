@@ -1,0 +1,79 @@
+"""The connector interface every source implements (Singer/Airbyte-style bookmarks).
+
+A connector reads items whose cursor is at or after the bookmark, in cursor order, and yields
+``Batch`` objects. Each batch carries the bookmark that becomes valid once that batch and all
+earlier ones are persisted; the caller saves it only then, so a crash re-reads, never skips.
+Re-read items are harmless because the store upserts by item key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from connectors.schema import FeedbackItem, QuarantinedRow
+
+
+class ConnectorError(Exception):
+    """A source cannot be read (misconfigured, unreachable, unauthorised); says what to fix."""
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """Incremental state of one source.
+
+    Attributes:
+        cursor_field: Name of the field the cursor tracks (e.g. "updated_at").
+        value: Cursor value as an ISO-8601 UTC string (or an opaque token for APIs).
+    """
+
+    cursor_field: str
+    value: str
+
+
+@dataclass
+class Batch:
+    """Items read from a source in one step.
+
+    Attributes:
+        items: Valid feedback items.
+        quarantined: Rows that failed validation, with reasons.
+        bookmark: State to save after this batch is persisted (None: no cursor).
+        rows_read: Raw rows consumed, valid or not.
+    """
+
+    items: list[FeedbackItem] = field(default_factory=list)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    bookmark: Bookmark | None = None
+    rows_read: int = 0
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A source of feedback.
+
+    Attributes:
+        name: Source instance name from config (unique; part of every item key).
+        primary_key: Source field that identifies an item within the source.
+        cursor_field: Source field used for incremental reads, or None for full refresh.
+    """
+
+    name: str
+    primary_key: str
+    cursor_field: str | None
+
+    def check(self) -> str:
+        """Verifies that the source is reachable and readable.
+
+        Returns:
+            A one-line description of what was checked.
+
+        Raises:
+            ConnectorError: With an actionable message when it is not.
+        """
+        ...
+
+    def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
+        """Reads items at or after ``bookmark`` (everything when None), in cursor order."""
+        ...

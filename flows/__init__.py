@@ -1,0 +1,1 @@
+"""Prefect flows: thin tasks that call the pure code in vocflow/, nlp/, connectors/, outputs/."""

@@ -1,0 +1,303 @@
+"""The nightly VoC flow: ingest -> embed -> sentiment -> themes -> rank -> reports.
+
+Tasks are thin: each opens the store, calls one pure function and returns small results.
+Models are built once per flow run and passed to the tasks that use them.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from connectors.registry import build_connector
+from flows.params import RunParameters
+from flows.progress import progress_reporter
+from nlp.registry import build_embedder, build_sentiment, build_theme_model
+from outputs.bundle import write_bundle
+from outputs.markdown import render_markdown
+from outputs.ranking import rank_themes
+from outputs.report import Report, build_kpis
+from outputs.tables import pain_points_frame
+from vocflow import __version__
+from vocflow.analysis import classify_items, embed_items, fit_themes
+from vocflow.ingest import IngestCounts, ingest_source
+from vocflow.reporting import ranking_frame, score_note, theme_infos
+from vocflow.secrets import customer_salt
+from vocflow.settings import Settings, load_settings
+from vocflow.store import Store
+
+RANKING_RULE = (
+    "Pain points are ranked by the upper bound of the 95% bootstrap interval of their "
+    "leave-one-out NPS impact (the least-bad plausible impact), so a theme that surely lowers "
+    "NPS outranks a noisier one; ties and themes with too few scores go by negative volume."
+)
+
+
+def _run_name() -> str:
+    params = flow_run.parameters.get("params") or {}
+    if hasattr(params, "model_dump"):
+        params = params.model_dump(mode="json")
+    sources = ",".join(params.get("sources") or []) or "all-sources"
+    window = params.get("since") or (
+        f"last-{params['window_days']}d" if params.get("window_days") else "all-time"
+    )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    return f"voc {stamp} {sources} {window}"
+
+
+@task(name="ingest-source", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCounts:
+    """Pulls new feedback from one source into the store."""
+    logger = get_run_logger()
+    source = settings.source(source_name)
+    with Store(settings.store_file) as store:
+        connector = build_connector(
+            source.name,
+            source.kind,
+            source.options,
+            base_dir=settings.project_root,
+            customer_salt=customer_salt(settings, store),
+        )
+        counts = ingest_source(
+            connector,
+            store,
+            run_id,
+            on_batch=lambda c: logger.info(
+                "%s: %d rows read, %d new, %d quarantined",
+                c.source,
+                c.rows_read,
+                c.new,
+                c.quarantined,
+            ),
+        )
+    logger.info(
+        "%s: read %d, new %d, updated %d, unchanged %d, quarantined %d (new %d), bookmark %s",
+        source_name, counts.rows_read, counts.new, counts.updated, counts.unchanged,
+        counts.quarantined, counts.quarantined_new, counts.bookmark,
+    )  # fmt: skip
+    return counts
+
+
+@task(name="analyse", cache_policy=NO_CACHE)
+def analyse_task(
+    settings: Settings, params: RunParameters, run_id: str, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Embeds, classifies and fits themes over the analysis window; returns report inputs."""
+    logger = get_run_logger()
+    since, until = params.window(settings.analysis.window_days)
+    languages = [lang.value for lang in params.languages] or settings.analysis.languages
+    with Store(settings.store_file) as store:
+        items = store.load_items(
+            since=since, until=until, sources=params.sources or None, languages=languages
+        )
+        logger.info("analysing %d items (window %s .. %s)", len(items), since, until)
+        if items.empty:
+            return {"items": items, "since": since, "until": until}
+
+        started = time.perf_counter()
+        embedder = build_embedder(settings.embedder.name, settings.embedder.options)
+        update, close = progress_reporter("embed", logger)
+        embeddings, embedded = embed_items(store, embedder, items, on_progress=update)
+        close()
+        timings["embed"] = time.perf_counter() - started
+        logger.info("embeddings: %d items, %d newly embedded", embedded.total, embedded.computed)
+
+        started = time.perf_counter()
+        sentiment_model = build_sentiment(settings.sentiment.name, settings.sentiment.options)
+        labels, classified = classify_items(
+            store, sentiment_model, items, embeddings, embedder.model_id
+        )
+        timings["sentiment"] = time.perf_counter() - started
+        logger.info("sentiment: %d newly classified", classified.computed)
+
+    started = time.perf_counter()
+    theme_options = {
+        "min_theme_size": params.min_theme_size or settings.themes.min_theme_size,
+        "seed": settings.themes.seed,
+        **settings.themes.options,
+    }
+    theme_model = build_theme_model(settings.themes.name, theme_options)
+    result, theme_rows = fit_themes(theme_model, items, embeddings)
+    timings["themes"] = time.perf_counter() - started
+    logger.info(
+        "themes: %d, outliers %.1f%% (before reassignment %.1f%%)",
+        len(result.themes), 100 * result.outlier_share, 100 * result.outlier_share_initial,
+    )  # fmt: skip
+    with Store(settings.store_file) as store:
+        store.save_themes(
+            run_id, theme_rows, items[["item_key"]].assign(theme_id=result.assignments)
+        )
+    return {
+        "items": items,
+        "since": since,
+        "until": until,
+        "labels": labels,
+        "result": result,
+        "embedded": embedded,
+        "classified": classified,
+        "models": {
+            "embedder": embedder.model_id,
+            "sentiment": sentiment_model.model_version,
+            "themes": f"{settings.themes.name} ({theme_options})",
+        },
+    }
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(
+    settings: Settings, params: RunParameters, run_id: str, analysis: dict[str, Any],
+    run_json: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """Ranks themes, writes the report bundle and publishes Prefect artifacts."""
+    logger = get_run_logger()
+    items = analysis["items"]
+    result = analysis["result"]
+    frame = ranking_frame(items, analysis["labels"], result)
+    stats = rank_themes(
+        frame,
+        theme_infos(items, result),
+        n_boot=settings.analysis.n_bootstrap,
+        seed=settings.analysis.seed,
+        min_scored=settings.analysis.min_scored,
+    )
+    report = Report(
+        run_id=run_id,
+        title="vocflow: ranked customer pain points",
+        generated_at=datetime.now(UTC),
+        window_start=analysis["since"],
+        window_end=analysis["until"],
+        kpis=build_kpis(frame, score_note(items)),
+        pain_points=stats,
+        strengths=[s for s in stats if s.impact_ci_low is not None and s.impact_ci_low > 0],
+        top_n=params.top_n or settings.analysis.top_n,
+        outlier_share=result.outlier_share,
+        run_summary=run_json,
+        models=analysis["models"],
+        method_notes=[
+            "NPS = % promoters (9-10) - % detractors (0-6), on items with an NPS-type score.",
+            "Theme impact = NPS of all items - NPS of the items outside the theme "
+            "(leave-one-out, as Thematic and Kapiche compute it); 95% interval from "
+            f"{settings.analysis.n_bootstrap} bootstrap resamples of items (seed "
+            f"{settings.analysis.seed}).",
+            RANKING_RULE,
+            "Customer text is cleaned and PII-redacted before it is embedded or shown.",
+        ],
+    )
+    run_dir = write_bundle(report, settings.reports_path, run_json)
+    markdown = render_markdown(report)
+    create_markdown_artifact(
+        key="vocflow-report", markdown=markdown, description=f"vocflow run {run_id}"
+    )
+    table = pain_points_frame(report).head(report.top_n)
+    create_table_artifact(
+        key="vocflow-pain-points",
+        table=table.astype(object).where(table.notna(), None).to_dict("records"),
+        description="Ranked pain points",
+    )
+    create_link_artifact(
+        key="vocflow-report-html",
+        link=(run_dir / "report.html").resolve().as_uri(),
+        link_text="HTML report",
+    )
+    logger.info("report written to %s", run_dir)
+    top = [
+        {"rank": s.rank, "label": s.label, "volume": s.volume, "nps_impact": s.nps_impact,
+         "impact_ci": [s.impact_ci_low, s.impact_ci_high]}
+        for s in stats[:5]
+    ]  # fmt: skip
+    return {"run_dir": str(run_dir), "top": top}
+
+
+@flow(
+    name="vocflow-nightly",
+    flow_run_name=_run_name,
+    description="Ingest customer feedback, find themes and rank pain points by NPS impact.",
+    validate_parameters=True,
+)
+def nightly(params: RunParameters | None = None) -> dict[str, Any]:
+    """Runs vocflow once: ingest, analyse, rank and report.
+
+    Args:
+        params: Run parameters (sources, window, languages, theme size, top N).
+
+    Returns:
+        The run summary written to ``run.json`` plus the report folder.
+    """
+    params = params or RunParameters()
+    logger = get_run_logger()
+    settings = load_settings()
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{str(flow_run.id or 'local')[:8]}"
+    timings: dict[str, float] = {}
+    with Store(settings.store_file) as store:
+        store.start_run(run_id, params.model_dump(mode="json"))
+
+    ingest_counts: list[IngestCounts] = []
+    started = time.perf_counter()
+    if params.ingest:
+        names = params.sources or [s.name for s in settings.sources if s.enabled]
+        for name in names:
+            ingest_counts.append(ingest_task(settings, name, run_id))
+    timings["ingest"] = time.perf_counter() - started
+
+    analysis = analyse_task(settings, params, run_id, timings)
+    run_json: dict[str, Any] = {
+        "run_id": run_id,
+        "vocflow_version": __version__,
+        "params": params.model_dump(mode="json"),
+        "window": {"start": analysis["since"], "end": analysis["until"]},
+        "items": {
+            "read": sum(c.rows_read for c in ingest_counts),
+            "ingested_new": sum(c.new for c in ingest_counts),
+            "ingested_updated": sum(c.updated for c in ingest_counts),
+            "unchanged": sum(c.unchanged for c in ingest_counts),
+            "quarantined": sum(c.quarantined for c in ingest_counts),
+            "quarantined_new": sum(c.quarantined_new for c in ingest_counts),
+            "analysed": len(analysis["items"]),
+        },
+        "sources": {c.source: vars(c) for c in ingest_counts},
+        "texts_embedded": analysis["embedded"].computed if "embedded" in analysis else 0,
+        "texts_classified": analysis["classified"].computed if "classified" in analysis else 0,
+        "timings_s": timings,
+    }
+    if analysis["items"].empty:
+        logger.warning("no items in the analysis window: nothing to report")
+        with Store(settings.store_file) as store:
+            store.finish_run(run_id, "empty", run_json)
+        return run_json
+    result = analysis["result"]
+    run_json["themes"] = len(result.themes)
+    run_json["outlier_share"] = round(result.outlier_share, 4)
+    run_json["outlier_share_initial"] = round(result.outlier_share_initial, 4)
+    run_json["models"] = analysis["models"]
+    with Store(settings.store_file) as store:
+        run_json["quarantine_reasons"] = store.quarantine_reasons()
+
+    started = time.perf_counter()
+    outcome = report_task(settings, params, run_id, analysis, run_json)
+    timings["report"] = time.perf_counter() - started
+    # run.json was written inside the report task; rewrite it with the final timings.
+    run_json["report_dir"] = outcome["run_dir"]
+    _rewrite_run_json(Path(outcome["run_dir"]), settings.reports_path, run_json)
+    run_json["top"] = outcome["top"]
+    with Store(settings.store_file) as store:
+        store.finish_run(run_id, "completed", run_json)
+    return run_json
+
+
+def _rewrite_run_json(run_dir: Path, reports_dir: Path, run_json: dict[str, Any]) -> None:
+    import json
+
+    text = json.dumps(run_json, indent=2, ensure_ascii=False, default=str)
+    for folder in (run_dir, reports_dir / "latest"):
+        (folder / "run.json").write_text(text, encoding="utf-8")

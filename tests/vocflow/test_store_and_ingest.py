@@ -1,0 +1,128 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from connectors.files import FileConnector, FileSourceOptions
+from connectors.schema import Channel, FeedbackItem, Score, ScoreType
+from vocflow.ingest import ingest_source, prepare_items
+from vocflow.store import Store
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _item(external_id: str, text: str, updated: datetime | None = None) -> FeedbackItem:
+    return FeedbackItem(
+        source="s",
+        external_id=external_id,
+        channel=Channel.REVIEW,
+        created_at=T0,
+        updated_at=updated,
+        text=text,
+        score=Score(type=ScoreType.NPS, value=3),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "db" / "v.duckdb") as s:
+        yield s
+
+
+def test_reingesting_the_same_items_changes_nothing(store: Store):
+    rows = prepare_items([_item("1", "배송이 늦어요"), _item("2", "App crashes on login")])
+    first = store.upsert_items(rows, "run-1")
+    snapshot = store.con.execute("SELECT * FROM items ORDER BY item_key").fetchall()
+    second = store.upsert_items(rows, "run-2")
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 2)
+    assert store.con.execute("SELECT * FROM items ORDER BY item_key").fetchall() == snapshot
+
+
+def test_a_later_edit_replaces_the_item_and_a_stale_one_does_not(store: Store):
+    store.upsert_items(prepare_items([_item("1", "old text", T0)]), "r1")
+    later = datetime(2026, 1, 2, tzinfo=UTC)
+    counts = store.upsert_items(prepare_items([_item("1", "new text", later)]), "r2")
+    stale = store.upsert_items(prepare_items([_item("1", "stale text", T0)]), "r3")
+    assert (counts.updated, stale.updated, stale.unchanged) == (1, 0, 1)
+    assert store.con.execute("SELECT text, last_run_id FROM items").fetchall() == [
+        ("new text", "r2")
+    ]
+
+
+def test_pii_is_redacted_before_storage_of_the_clean_text(store: Store):
+    rows = prepare_items([_item("1", "연락주세요 010-1234-5678, mail me at kim@example.com")])
+    store.upsert_items(rows, "r")
+    clean = store.load_items()["text_clean"].iloc[0]
+    assert "010-1234-5678" not in clean and "kim@example.com" not in clean
+    assert "[PHONE]" in clean and "[EMAIL]" in clean
+
+
+def test_embedding_cache_returns_vectors_in_request_order(store: Store):
+    vectors = np.eye(3, dtype=np.float32)
+    store.save_embeddings(["a", "b", "c"], "m", vectors)
+    assert store.missing_embeddings(["c", "d", "a", "d"], "m") == ["d"]
+    assert store.missing_embeddings(["a"], "other-model") == ["a"]
+    got = store.load_embeddings(["c", "a", "c"], "m")
+    np.testing.assert_array_equal(got, vectors[[2, 0, 2]])
+
+
+def test_ingest_saves_bookmark_after_batches_and_second_run_ingests_nothing(
+    store: Store, tmp_path: Path
+):
+    path = tmp_path / "f.csv"
+    pd.DataFrame(
+        [
+            {"id": str(i), "text": f"리뷰 {i} 배송 문제", "day": f"2026-01-{i:02d}"}
+            for i in range(1, 8)
+        ]
+        + [{"id": "bad", "text": "", "day": "2026-01-05"}]
+    ).to_csv(path, index=False)
+    options = FileSourceOptions.model_validate(
+        {
+            "path": path,
+            "channel": "review",
+            "columns": {"id": "id", "text": "text", "created_at": "day"},
+            "batch_size": 3,
+        }
+    )
+    connector = FileConnector("files", options, "salt")
+    first = ingest_source(connector, store, "r1")
+    assert (first.new, first.quarantined, first.quarantined_new) == (7, 1, 1)
+    assert store.get_bookmark("files") == ("day", "2026-01-07T00:00:00+00:00")
+    second = ingest_source(connector, store, "r2")
+    # Only the boundary day is re-read (inclusive cursor) and it is absorbed by the upsert.
+    assert (second.rows_read, second.new, second.unchanged) == (1, 0, 1)
+    assert store.count_items() == 7
+
+
+def test_crash_mid_stream_leaves_bookmark_at_last_persisted_batch(store: Store, tmp_path: Path):
+    path = tmp_path / "f.csv"
+    pd.DataFrame(
+        [{"id": str(i), "text": f"text {i}", "day": f"2026-01-{i:02d}"} for i in range(1, 10)]
+    ).to_csv(path, index=False)
+    options = FileSourceOptions.model_validate(
+        {
+            "path": path,
+            "channel": "review",
+            "columns": {"id": "id", "text": "text", "created_at": "day"},
+            "batch_size": 3,
+        }
+    )
+
+    class Crashing(FileConnector):
+        def read(self, bookmark):
+            for n, batch in enumerate(super().read(bookmark)):
+                if n == 2:
+                    raise RuntimeError("network down")
+                yield batch
+
+    with pytest.raises(RuntimeError):
+        ingest_source(Crashing("files", options, "salt"), store, "r1")
+    assert store.get_bookmark("files") == ("day", "2026-01-06T00:00:00+00:00")
+    assert store.count_items() == 6
+    resumed = ingest_source(FileConnector("files", options, "salt"), store, "r2")
+    assert store.count_items() == 9
+    assert resumed.new == 3

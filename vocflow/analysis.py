@@ -1,0 +1,145 @@
+"""Analysis steps over stored items: cached embedding, cached sentiment, themes, ranking input.
+
+Each step reads what the store already holds and computes only what is missing, so a re-run on
+unchanged data embeds and classifies nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nlp.protocols import Embedder, SentimentModel, ThemeModel, ThemeResult
+from vocflow.store import Store
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StepCount:
+    """How much work a cached step did.
+
+    Attributes:
+        total: Items the step covers.
+        computed: Items computed in this run (the rest came from the store).
+    """
+
+    total: int
+    computed: int
+
+
+def embed_items(
+    store: Store,
+    embedder: Embedder,
+    items: pd.DataFrame,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, StepCount]:
+    """Returns one embedding per item, embedding only texts not cached for this model.
+
+    Args:
+        store: Store holding the embedding cache.
+        embedder: Embedding model.
+        items: Items with ``text_clean`` and ``text_hash``.
+        on_progress: Progress callback ``(done, total)`` over the texts to embed.
+
+    Returns:
+        Embeddings in the order of ``items`` and the work count.
+    """
+    hashes = items["text_hash"].tolist()
+    missing = store.missing_embeddings(hashes, embedder.model_id)
+    if missing:
+        text_of = dict(zip(items["text_hash"], items["text_clean"], strict=True))
+        chunk = 256
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            vectors = embedder.embed([text_of[h] for h in part])
+            # Persist per chunk: an interrupted run keeps what it already paid for.
+            store.save_embeddings(part, embedder.model_id, vectors)
+            if on_progress is not None:
+                on_progress(min(start + chunk, len(missing)), len(missing))
+    if not hashes:
+        return np.zeros((0, embedder.dim), dtype=np.float32), StepCount(0, 0)
+    return store.load_embeddings(hashes, embedder.model_id), StepCount(len(hashes), len(missing))
+
+
+def classify_items(
+    store: Store,
+    model: SentimentModel,
+    items: pd.DataFrame,
+    embeddings: np.ndarray | None,
+    embedder_id: str | None,
+) -> tuple[pd.Series, StepCount]:
+    """Returns a sentiment label per item, classifying only items without a stored label.
+
+    Args:
+        store: Store holding enrichments.
+        model: Sentiment model.
+        items: Items with ``item_key``, ``text_clean`` and ``text_hash``.
+        embeddings: Item embeddings in the order of ``items`` (for embedding heads).
+        embedder_id: ``model_id`` of the embedder that produced ``embeddings``.
+
+    Returns:
+        Labels indexed like ``items`` and the work count.
+
+    Raises:
+        ValueError: If the model needs embeddings from a different embedder.
+    """
+    if model.needs_embeddings and model.embedder_id and model.embedder_id != embedder_id:
+        raise ValueError(
+            f"sentiment model {model.model_version} was trained on {model.embedder_id} "
+            f"embeddings but the configured embedder is {embedder_id}: configure that embedder "
+            "or retrain with `vocflow train-sentiment`"
+        )
+    todo = store.missing_enrichments(items, model.model_version)
+    if not todo.empty:
+        positions = items.index.get_indexer(todo.index)
+        vectors = embeddings[positions] if embeddings is not None else None
+        probs = model.predict_proba(todo["text_clean"].tolist(), vectors)
+        labels = [model.labels[i] for i in probs.argmax(axis=1)]
+        store.save_enrichments(
+            todo["item_key"].tolist(),
+            todo["text_hash"].tolist(),
+            model.model_version,
+            "sentiment",
+            labels,
+            probs,
+        )
+    stored = store.load_enrichments(items["item_key"].tolist(), model.model_version)
+    label_of = dict(zip(stored["item_key"], stored["label"], strict=True))
+    labels_series = items["item_key"].map(label_of)
+    return labels_series, StepCount(len(items), len(todo))
+
+
+def fit_themes(
+    model: ThemeModel, items: pd.DataFrame, embeddings: np.ndarray
+) -> tuple[ThemeResult, pd.DataFrame]:
+    """Fits themes on the items and returns per-theme rows ready for the store.
+
+    Args:
+        model: Theme model.
+        items: Items with ``text_clean`` and ``language``.
+        embeddings: Their embeddings.
+
+    Returns:
+        The fit result and a frame ``theme_id, label, keywords, size, centroid``.
+    """
+    result = model.fit(items["text_clean"].tolist(), embeddings, items["language"].tolist())
+    rows = []
+    for theme in result.themes:
+        members = result.assignments == theme.theme_id
+        centroid = embeddings[members].mean(axis=0)
+        norm = float(np.linalg.norm(centroid)) or 1.0
+        rows.append(
+            {
+                "theme_id": theme.theme_id,
+                "label": theme.label,
+                "keywords": list(theme.keywords),
+                "size": int(members.sum()),
+                "centroid": (centroid / norm).astype(np.float32).tolist(),
+            }
+        )
+    columns = ["theme_id", "label", "keywords", "size", "centroid"]
+    return result, pd.DataFrame(rows, columns=columns)

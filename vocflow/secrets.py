@@ -1,0 +1,22 @@
+"""Where secrets come from: the environment or Prefect Secret blocks, never config files."""
+
+from __future__ import annotations
+
+from vocflow.settings import Settings
+from vocflow.store import Store
+
+
+def customer_salt(settings: Settings, store: Store) -> str:
+    """Returns the salt for hashing customer identifiers.
+
+    Order: ``VOCFLOW_CUSTOMER_KEY_SALT`` (env), the Prefect Secret block named by
+    ``customer_key_salt_block``, else a random salt generated once and kept in the store (so
+    keys stay stable for that store without a secret anywhere in git).
+    """
+    if settings.customer_key_salt is not None:
+        return settings.customer_key_salt.get_secret_value()
+    if settings.customer_key_salt_block:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load(settings.customer_key_salt_block).get())
+    return store.store_salt()
