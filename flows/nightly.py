@@ -26,8 +26,7 @@ from flows.progress import progress_reporter
 from nlp.registry import build_embedder, build_sentiment, build_theme_model
 from outputs.bundle import write_bundle
 from outputs.markdown import render_markdown
-from outputs.ranking import rank_themes
-from outputs.report import Report, build_kpis
+from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
 from vocflow.analysis import classify_items, embed_items, fit_themes
@@ -36,12 +35,6 @@ from vocflow.reporting import ranking_frame, score_note, theme_infos
 from vocflow.secrets import customer_salt
 from vocflow.settings import Settings, load_settings
 from vocflow.store import Store
-
-RANKING_RULE = (
-    "Pain points are ranked by the upper bound of the 95% bootstrap interval of their "
-    "leave-one-out NPS impact (the least-bad plausible impact), so a theme that surely lowers "
-    "NPS outranks a noisier one; ties and themes with too few scores go by negative volume."
-)
 
 
 def _run_name() -> str:
@@ -164,36 +157,28 @@ def report_task(
     items = analysis["items"]
     result = analysis["result"]
     frame = ranking_frame(items, analysis["labels"], result)
-    stats = rank_themes(
+    report = build_report(
         frame,
         theme_infos(items, result),
+        run_id=run_id,
+        title="vocflow: ranked customer pain points",
+        window_start=analysis["since"],
+        window_end=analysis["until"],
+        top_n=params.top_n or settings.analysis.top_n,
         n_boot=settings.analysis.n_bootstrap,
         seed=settings.analysis.seed,
         min_scored=settings.analysis.min_scored,
-    )
-    report = Report(
-        run_id=run_id,
-        title="vocflow: ranked customer pain points",
-        generated_at=datetime.now(UTC),
-        window_start=analysis["since"],
-        window_end=analysis["until"],
-        kpis=build_kpis(frame, score_note(items)),
-        pain_points=stats,
-        strengths=[s for s in stats if s.impact_ci_low is not None and s.impact_ci_low > 0],
-        top_n=params.top_n or settings.analysis.top_n,
-        outlier_share=result.outlier_share,
+        score_note=score_note(items),
         run_summary=run_json,
         models=analysis["models"],
-        method_notes=[
-            "NPS = % promoters (9-10) - % detractors (0-6), on items with an NPS-type score.",
-            "Theme impact = NPS of all items - NPS of the items outside the theme "
-            "(leave-one-out, as Thematic and Kapiche compute it); 95% interval from "
-            f"{settings.analysis.n_bootstrap} bootstrap resamples of items (seed "
-            f"{settings.analysis.seed}).",
-            RANKING_RULE,
-            "Customer text is cleaned and PII-redacted before it is embedded or shown.",
+        extra_notes=[
+            "Customer text is cleaned and PII-redacted before it is embedded, stored for "
+            "analysis or shown; names of reviewers are kept only as salted hashes.",
+            f"Theme outliers after reassignment: {100 * result.outlier_share:.1f}% "
+            f"(before: {100 * result.outlier_share_initial:.1f}%).",
         ],
     )
+    stats = report.pain_points
     run_dir = write_bundle(report, settings.reports_path, run_json)
     markdown = render_markdown(report)
     create_markdown_artifact(

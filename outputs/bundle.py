@@ -1,0 +1,118 @@
+"""Write a report bundle to disk and refresh ``latest/`` without exposing a partial copy.
+
+Layout::
+
+    reports_dir/<run_id>/report.html, report.md, pain_points.csv, pain_points.parquet, run.json
+    reports_dir/latest/   an exact copy of the newest bundle
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from outputs.html import render_html
+from outputs.markdown import render_markdown
+from outputs.report import Report
+from outputs.tables import pain_points_frame
+
+LATEST = "latest"
+BUNDLE_FILES: tuple[str, ...] = (
+    "report.html",
+    "report.md",
+    "pain_points.csv",
+    "pain_points.parquet",
+    "run.json",
+)
+
+
+def check_run_id(run_id: str) -> str:
+    """Reject run ids that could escape ``reports_dir`` or clash with its bookkeeping.
+
+    Args:
+        run_id: The run identifier used as a folder name.
+
+    Returns:
+        The run id, unchanged.
+
+    Raises:
+        ValueError: If it is empty, contains a path separator, "..", a NUL byte, starts
+            with "." (temporary folders) or is "latest".
+    """
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    if (
+        not run_id
+        or any(sep in run_id for sep in separators)
+        or ".." in run_id
+        or "\x00" in run_id
+        or run_id.startswith(".")
+        or run_id == LATEST
+    ):
+        raise ValueError(f"unsafe run_id for a report folder: {run_id!r}")
+    return run_id
+
+
+def _write_files(report: Report, run_json: dict[str, Any], folder: Path) -> None:
+    frame = pain_points_frame(report)
+    (folder / "report.html").write_text(render_html(report), encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    frame.to_csv(folder / "pain_points.csv", index=False, encoding="utf-8")
+    frame.to_parquet(folder / "pain_points.parquet", index=False)
+    text = json.dumps(run_json, default=str, indent=2, ensure_ascii=False)
+    (folder / "run.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _swap_in(staged: Path, target: Path) -> None:
+    # rename(2) cannot replace a non-empty directory, so the old copy is moved aside first:
+    # a reader may briefly find no target, but never a half-written one.
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        target.rename(old / target.name)
+    staged.rename(target)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def write_bundle(report: Report, reports_dir: Path, run_json: dict[str, Any]) -> Path:
+    """Write the report bundle for ``report.run_id`` and make ``latest/`` a copy of it.
+
+    Both folders are first written in full under temporary names in ``reports_dir`` and
+    then renamed into place, so neither is ever seen half-written.
+
+    Args:
+        report: The report to render.
+        reports_dir: Root folder of all bundles (created if missing).
+        run_json: Run metadata, written as ``run.json`` (non-JSON values via ``str``).
+
+    Returns:
+        The run's folder, ``reports_dir / report.run_id``.
+
+    Raises:
+        ValueError: If ``report.run_id`` is not a safe folder name.
+    """
+    run_id = check_run_id(report.run_id)
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staged_run = Path(tempfile.mkdtemp(prefix=f".{run_id}.tmp-", dir=reports_dir))
+    staged_latest = Path(tempfile.mkdtemp(prefix=f".{LATEST}.tmp-", dir=reports_dir))
+    try:
+        # mkdtemp makes 0700 folders; reports are meant to be read by other users and
+        # by whatever serves them, so open them up like a normal mkdir would.
+        staged_run.chmod(0o755)
+        staged_latest.chmod(0o755)
+        _write_files(report, run_json, staged_run)
+        for name in BUNDLE_FILES:
+            shutil.copy2(staged_run / name, staged_latest / name)
+        run_dir = reports_dir / run_id
+        _swap_in(staged_run, run_dir)
+        _swap_in(staged_latest, reports_dir / LATEST)
+    finally:
+        for leftover in (staged_run, staged_latest):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+    return run_dir
