@@ -246,6 +246,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
             "ingested_new": sum(c.new for c in ingest_counts),
             "ingested_updated": sum(c.updated for c in ingest_counts),
             "unchanged": sum(c.unchanged for c in ingest_counts),
+            "duplicates_in_source": sum(c.duplicates for c in ingest_counts),
             "quarantined": sum(c.quarantined for c in ingest_counts),
             "quarantined_new": sum(c.quarantined_new for c in ingest_counts),
             "analysed": len(analysis["items"]),

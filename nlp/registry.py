@@ -86,9 +86,14 @@ SENTIMENT_MODELS: dict[str, Callable[..., SentimentModel]] = {
 
 
 def _bertopic(**options: Any) -> ThemeModel:
+    """BERTopic, fitted per language by default (measured: benchmarks/theme_settings.py)."""
+    from nlp.theme_partition import PerLanguageThemeModel
     from nlp.themes import BERTopicThemeModel
 
-    return BERTopicThemeModel(**options)
+    split = bool(options.pop("split_by_language", True))
+    min_group_docs = int(options.pop("min_group_docs", 50))
+    model = BERTopicThemeModel(**options)
+    return PerLanguageThemeModel(model, min_group_docs=min_group_docs) if split else model
 
 
 THEME_MODELS: dict[str, Callable[..., ThemeModel]] = {"bertopic": _bertopic}

@@ -138,6 +138,9 @@ class BERTopicThemeModel:
             reassigned (see ``DEFAULT_OUTLIER_SIMILARITY`` for how the default was chosen;
             it is specific to multilingual-e5 and must be re-measured for other embedders).
         max_themes: If set, BERTopic merges the most similar themes down to this number.
+        cluster_selection: HDBSCAN cluster selection, "eom" (fewer, larger themes) or "leaf"
+            (finer themes; avoids one cluster swallowing a homogeneous corpus).
+        extra_stop_words: Domain words that are never keywords (e.g. the product name).
     """
 
     def __init__(
@@ -150,6 +153,8 @@ class BERTopicThemeModel:
         quotes_per_theme: int = 3,
         outlier_similarity: float = DEFAULT_OUTLIER_SIMILARITY,
         max_themes: int | None = None,
+        cluster_selection: str = "eom",
+        extra_stop_words: Sequence[str] = (),
     ) -> None:
         if min_theme_size < 2:
             raise ValueError(f"min_theme_size must be >= 2, got {min_theme_size}")
@@ -163,6 +168,12 @@ class BERTopicThemeModel:
         self.quotes_per_theme = quotes_per_theme
         self.outlier_similarity = outlier_similarity
         self.max_themes = max_themes
+        if cluster_selection not in ("eom", "leaf"):
+            raise ValueError(
+                f"cluster_selection must be 'eom' or 'leaf', got {cluster_selection!r}"
+            )
+        self.cluster_selection = cluster_selection
+        self.extra_stop_words = tuple(extra_stop_words)
 
     def fit(
         self,
@@ -280,6 +291,7 @@ class BERTopicThemeModel:
             "quotes_per_theme": self.quotes_per_theme,
             "outlier_similarity": self.outlier_similarity,
             "max_themes": self.max_themes,
+            "cluster_selection": self.cluster_selection,
         }
 
     def _n_neighbors(self, n_docs: int) -> int:
@@ -293,7 +305,7 @@ class BERTopicThemeModel:
     def _vocabulary(self, docs: list[str], info: dict[str, Any]) -> list[str]:
         min_df = int(info["settings"]["min_df"])
         vectorizer = CountVectorizer(
-            tokenizer=ThemeTokenizer(phrase_breaks=True),
+            tokenizer=ThemeTokenizer(self.extra_stop_words, phrase_breaks=True),
             token_pattern=None,
             lowercase=False,
             ngram_range=(1, 2),
@@ -308,10 +320,9 @@ class BERTopicThemeModel:
         info["settings"]["vocabulary_size"] = len(vocabulary)
         return vocabulary
 
-    @staticmethod
-    def _vectorizer(vocabulary: list[str]) -> CountVectorizer:
+    def _vectorizer(self, vocabulary: list[str]) -> CountVectorizer:
         return CountVectorizer(
-            tokenizer=ThemeTokenizer(phrase_breaks=True),
+            tokenizer=ThemeTokenizer(self.extra_stop_words, phrase_breaks=True),
             token_pattern=None,
             lowercase=False,
             ngram_range=(1, 2),
@@ -342,7 +353,7 @@ class BERTopicThemeModel:
         hdbscan_model = HDBSCAN(
             min_cluster_size=self.min_theme_size,
             metric="euclidean",
-            cluster_selection_method="eom",
+            cluster_selection_method=self.cluster_selection,
             prediction_data=True,
         )
         return BERTopic(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -57,7 +57,7 @@ def run(
     _print_summary(summary)
 
 
-def _print_summary(summary: dict[str, object]) -> None:
+def _print_summary(summary: dict[str, Any]) -> None:
     items = summary.get("items", {})
     console.print(f"[bold]run[/] {summary.get('run_id')}  items: {items}")
     console.print(
@@ -72,7 +72,7 @@ def _print_summary(summary: dict[str, object]) -> None:
     table = Table(title="Top 5 pain points")
     for column in ("rank", "theme", "items", "NPS impact [95% CI]"):
         table.add_column(column)
-    for row in summary.get("top", []):  # type: ignore[union-attr]
+    for row in summary.get("top", []):
         low, high = row["impact_ci"]
         impact = (
             f"{row['nps_impact']:+.1f} [{low:+.1f}, {high:+.1f}]"

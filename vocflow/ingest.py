@@ -31,6 +31,7 @@ class IngestCounts:
         new: Items stored for the first time.
         updated: Stored items replaced by a later version.
         unchanged: Items read again with nothing new.
+        duplicates: Rows repeating an item key within one batch (kept once).
         quarantined: Bad rows seen in this run.
         quarantined_new: Bad rows not seen in earlier runs.
         batches: Batches persisted.
@@ -43,6 +44,7 @@ class IngestCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
     quarantined: int = 0
     quarantined_new: int = 0
     batches: int = 0
@@ -150,6 +152,7 @@ def ingest_source(
         counts.new += upserted.new
         counts.updated += upserted.updated
         counts.unchanged += upserted.unchanged
+        counts.duplicates += upserted.duplicates
         counts.quarantined += len(batch.quarantined)
         counts.batches += 1
         if not prepared.empty:

@@ -18,5 +18,6 @@ def customer_salt(settings: Settings, store: Store) -> str:
     if settings.customer_key_salt_block:
         from prefect.blocks.system import Secret
 
-        return str(Secret.load(settings.customer_key_salt_block).get())
+        block = Secret.load(settings.customer_key_salt_block)
+        return str(block.get())  # type: ignore[union-attr]  # sync call returns the block
     return store.store_salt()

@@ -121,11 +121,14 @@ class UpsertCounts:
         new: Items not stored before.
         updated: Stored items replaced by a later version.
         unchanged: Items already stored as they are (or a stale version of them).
+        duplicates: Rows of the batch that repeat another row's item key (the source holds
+            the same item twice; the latest ``updated_at`` is kept).
     """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
 
 
 class Store:
@@ -149,8 +152,14 @@ class Store:
             )
 
     def close(self) -> None:
-        """Closes the connection."""
+        """Closes the connection and drops it.
+
+        Dropping the reference matters: Prefect keeps task frames alive until the process
+        exits, and a DuckDB connection still referenced at interpreter shutdown is reported
+        as a leak by its bindings.
+        """
         self.con.close()
+        del self.con
 
     def __enter__(self) -> Store:
         return self
@@ -230,7 +239,12 @@ class Store:
                 )
         finally:
             self.con.unregister("incoming")
-        return UpsertCounts(new=new, updated=updated, unchanged=total - new - updated)
+        return UpsertCounts(
+            new=new,
+            updated=updated,
+            unchanged=total - new - updated,
+            duplicates=len(rows) - len(incoming),
+        )
 
     def count_items(self) -> int:
         """Number of stored items."""
@@ -255,7 +269,8 @@ class Store:
         Returns:
             Items with their cleaned, redacted text in ``text_clean``.
         """
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if since is not None:
             where.append("created_at >= ?")
             params.append(since)

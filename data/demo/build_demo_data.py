@@ -13,8 +13,17 @@ import random
 from pathlib import Path
 
 SKYTRAX_COLUMNS = [
-    "airline_name", "link", "title", "author", "author_country", "date", "content",
-    "cabin_flown", "type_traveller", "overall_rating", "recommended",
+    "airline_name",
+    "link",
+    "title",
+    "author",
+    "author_country",
+    "date",
+    "content",
+    "cabin_flown",
+    "type_traveller",
+    "overall_rating",
+    "recommended",
 ]
 NSMC_ROWS = 1500
 SEED = 20261123

@@ -36,7 +36,7 @@ def test_reingesting_the_same_items_changes_nothing(store: Store):
     first = store.upsert_items(rows, "run-1")
     snapshot = store.con.execute("SELECT * FROM items ORDER BY item_key").fetchall()
     second = store.upsert_items(rows, "run-2")
-    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    assert (first.new, first.updated, first.unchanged, first.duplicates) == (2, 0, 0, 0)
     assert (second.new, second.updated, second.unchanged) == (0, 0, 2)
     assert store.con.execute("SELECT * FROM items ORDER BY item_key").fetchall() == snapshot
 
@@ -126,3 +126,10 @@ def test_crash_mid_stream_leaves_bookmark_at_last_persisted_batch(store: Store, 
     resumed = ingest_source(FileConnector("files", options, "salt"), store, "r2")
     assert store.count_items() == 9
     assert resumed.new == 3
+
+
+def test_duplicate_keys_in_one_batch_are_stored_once_and_counted(store: Store):
+    rows = prepare_items([_item("1", "first"), _item("1", "first"), _item("2", "other")])
+    counts = store.upsert_items(rows, "r")
+    assert (counts.new, counts.duplicates) == (2, 1)
+    assert store.count_items() == 2
