@@ -25,6 +25,17 @@ def _item(external_id: str, text: str, updated: datetime | None = None) -> Feedb
     )
 
 
+def _options(path: Path) -> FileSourceOptions:
+    return FileSourceOptions.model_validate(
+        {
+            "path": path,
+            "channel": "review",
+            "columns": {"id": "id", "text": "text", "created_at": "day"},
+            "batch_size": 3,
+        }
+    )
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     with Store(tmp_path / "db" / "v.duckdb") as s:
@@ -80,14 +91,7 @@ def test_ingest_saves_bookmark_after_batches_and_second_run_ingests_nothing(
         ]
         + [{"id": "bad", "text": "", "day": "2026-01-05"}]
     ).to_csv(path, index=False)
-    options = FileSourceOptions.model_validate(
-        {
-            "path": path,
-            "channel": "review",
-            "columns": {"id": "id", "text": "text", "created_at": "day"},
-            "batch_size": 3,
-        }
-    )
+    options = _options(path)
     connector = FileConnector("files", options, "salt")
     first = ingest_source(connector, store, "r1")
     assert (first.new, first.quarantined, first.quarantined_new) == (7, 1, 1)
@@ -103,14 +107,7 @@ def test_crash_mid_stream_leaves_bookmark_at_last_persisted_batch(store: Store, 
     pd.DataFrame(
         [{"id": str(i), "text": f"text {i}", "day": f"2026-01-{i:02d}"} for i in range(1, 10)]
     ).to_csv(path, index=False)
-    options = FileSourceOptions.model_validate(
-        {
-            "path": path,
-            "channel": "review",
-            "columns": {"id": "id", "text": "text", "created_at": "day"},
-            "batch_size": 3,
-        }
-    )
+    options = _options(path)
 
     class Crashing(FileConnector):
         def read(self, bookmark):
