@@ -13,14 +13,15 @@ export TRANSFORMERS_OFFLINE := 1
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint format server clean
+.PHONY: install demo test test-fast lint format server clean lock audit
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch from local disk first: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# requirements.lock pins every transitive version to what CI tested (`make lock` updates it).
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	$(BIN)/python -m pip check
 	touch $@
 
@@ -43,6 +44,13 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+lock: install  ## Re-pin requirements.lock to the installed versions (after changing dependencies)
+	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^#'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+audit:  ## Known-vulnerability audit of requirements.lock (pip-audit; says NOT AUDITED when offline)
+	$(PYTHON) scripts/audit_deps.py
 
 server: install  ## Prefect server with the UI on http://127.0.0.1:4200 (then `vocflow serve`)
 	$(BIN)/prefect server start --host 127.0.0.1

@@ -3,125 +3,54 @@
 Incremental by a cursor column (a date or timestamp): rows at or after the bookmark are read in
 cursor order. The bookmark is inclusive (>=) because many rows can share one timestamp; rows read
 twice are deduplicated by the store's upsert on the item key.
+
+Bad rows never fail the file: each is quarantined with a reason code (``QUARANTINE_REASONS``)
+and every good row of the same file is read. Encodings are detected per file (UTF-8 or CP949,
+see ``connectors.text_io``); rows with undecodable bytes, broken records, wrong value types,
+over-long texts and conflicting duplicates are quarantined row by row.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from connectors.base import Batch, Bookmark, ConnectorError
+from connectors.file_options import (
+    QUARANTINE_REASONS,
+    SUFFIX_FORMATS,
+    ColumnMap,
+    FileFormat,
+    FileSourceOptions,
+    ScoreMapping,
+)
 from connectors.schema import (
-    Channel,
     FeedbackItem,
     QuarantinedRow,
     Score,
-    ScoreType,
     hash_customer,
     raw_json,
 )
+from connectors.text_io import (
+    BadRecord,
+    decode_bytes,
+    has_undecodable,
+    printable,
+    read_delimited,
+    read_jsonl,
+)
 
-FileFormat = Literal["csv", "tsv", "jsonl", "parquet"]
-_SUFFIX_FORMATS: dict[str, FileFormat] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-}
 # Timestamps more than this far in the future are clock or parsing errors, not feedback.
 _FUTURE_TOLERANCE = timedelta(days=1)
 _TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
-
-class ColumnMap(BaseModel):
-    """Which file column feeds which ``FeedbackItem`` field.
-
-    Attributes:
-        id: Column holding the item id, or several columns whose values together identify a
-            row (hashed into one id) when the file has no id column.
-        text: Customer text column.
-        created_at: Creation date/time column.
-        updated_at: Last-change column, if the file tracks edits.
-        title: Title/subject column.
-        score: Numeric score column (its scale is declared in ``FileSourceOptions.score``).
-        customer: Raw customer identifier column (hashed before storage).
-        url: Link column (absolute, or relative to ``url_base``).
-        product: Product/brand column.
-        language: Language code column, if the file has one.
-        segment: Columns copied into ``segment`` for per-segment analysis.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | list[str]
-    text: str
-    created_at: str
-    updated_at: str | None = None
-    title: str | None = None
-    score: str | None = None
-    customer: str | None = None
-    url: str | None = None
-    product: str | None = None
-    language: str | None = None
-    segment: list[str] = Field(default_factory=list)
-
-
-class ScoreMapping(BaseModel):
-    """Declares the scale of the score column.
-
-    Attributes:
-        type: The scale (nps 0-10, csat 1-5, ces 1-7, stars 1-5).
-        derived_from: Say so when the value is not a genuine answer on that scale (e.g.
-            "1-10 overall rating"); reports print it.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: ScoreType
-    derived_from: str | None = None
-
-
-class FileSourceOptions(BaseModel):
-    """Options of one file source (the ``options`` block of a source in configs/).
-
-    Attributes:
-        path: File path (relative paths are resolved against the project root).
-        format: File format; taken from the extension when omitted.
-        channel: Channel of every row.
-        columns: Column mapping.
-        score: Scale of the score column.
-        cursor_column: Incremental cursor column; defaults to the updated/created column.
-        timezone: Timezone of naive timestamps in the file (IANA name).
-        min_date: Rows dated before this are quarantined as ``date_out_of_range``.
-        language: Language of every row when known and the file has no language column.
-        url_base: Prefix for relative links.
-        batch_size: Rows per batch (one persisted step, one bookmark).
-        encoding: Text encoding of CSV/TSV/JSONL files.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: Path
-    format: FileFormat | None = None
-    channel: Channel
-    columns: ColumnMap
-    score: ScoreMapping | None = None
-    cursor_column: str | None = None
-    timezone: str = "UTC"
-    min_date: date | None = None
-    language: str | None = None
-    url_base: str | None = None
-    batch_size: int = Field(default=500, ge=1)
-    encoding: str = "utf-8"
+__all__ = ["QUARANTINE_REASONS", "ColumnMap", "FileConnector", "FileSourceOptions", "ScoreMapping"]
 
 
 class FileConnector:
@@ -157,12 +86,12 @@ class FileConnector:
         if self.options.format:
             return self.options.format
         suffix = self.options.path.suffix.lower()
-        if suffix not in _SUFFIX_FORMATS:
+        if suffix not in SUFFIX_FORMATS:
             raise ConnectorError(
                 f"source {self.name!r}: cannot tell the format of {self.options.path.name}; "
-                f"set options.format to one of {sorted(set(_SUFFIX_FORMATS.values()))}"
+                f"set options.format to one of {sorted(set(SUFFIX_FORMATS.values()))}"
             )
-        return _SUFFIX_FORMATS[suffix]
+        return SUFFIX_FORMATS[suffix]
 
     def check(self) -> str:
         """Checks that the file exists, parses, and has the mapped columns."""
@@ -178,13 +107,21 @@ class FileConnector:
     def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
         """Yields batches of rows at or after the bookmark, in cursor order."""
         frame, unparsable = self._load()
-        missing = sorted(self._mapped_columns() - set(frame.columns))
-        if missing:
-            raise ConnectorError(f"source {self.name!r}: columns {missing} missing")
         if unparsable:
             yield Batch(quarantined=unparsable, rows_read=len(unparsable))
         if frame.empty:
             return
+        missing = self._mapped_columns() - set(frame.columns)
+        if self.file_format == "jsonl":
+            # JSON Lines records leave out null keys: an optional key that no record has is
+            # an all-null column, not a misconfiguration.
+            cols = self.options.columns
+            required = {*([cols.id] if isinstance(cols.id, str) else cols.id), cols.text}
+            for column in missing - required - {cols.created_at}:
+                frame[column] = None
+            missing &= required | {cols.created_at}
+        if missing:
+            raise ConnectorError(f"source {self.name!r}: columns {sorted(missing)} missing")
         cursor_col = self.cursor_field
         assert cursor_col is not None  # noqa: S101 - set in __init__ from a required column
         cursor = self._parse_times(frame[cursor_col])
@@ -193,8 +130,7 @@ class FileConnector:
         if not bad_cursor.empty:
             yield Batch(
                 quarantined=[
-                    self._quarantine(row, "invalid_date", f"cannot parse {cursor_col!r}")
-                    for row in bad_cursor.to_dict("records")
+                    self._bad_cursor(row, cursor_col) for row in bad_cursor.to_dict("records")
                 ],
                 rows_read=len(bad_cursor),
             )
@@ -202,6 +138,9 @@ class FileConnector:
         if bookmark is not None:
             since = pd.Timestamp(bookmark.value)
             frame = frame[frame["_cursor"] >= since]
+        frame, conflicts = self._split_conflicts(frame)
+        if conflicts:
+            yield Batch(quarantined=conflicts, rows_read=len(conflicts))
         frame = frame.sort_values("_cursor", kind="stable")
         size = self.options.batch_size
         for start in range(0, len(frame), size):
@@ -232,55 +171,59 @@ class FileConnector:
         try:
             if fmt == "parquet":
                 return pd.read_parquet(path).astype(object), []
-            if fmt == "jsonl":
-                return self._load_jsonl(path)
-            return (
-                pd.read_csv(
-                    path,
-                    sep="\t" if fmt == "tsv" else ",",
-                    dtype=str,
-                    keep_default_na=False,
-                    encoding=self.options.encoding,
-                ),
-                [],
-            )
-        except (ValueError, UnicodeDecodeError, OSError) as error:
+            text, _ = decode_bytes(path.read_bytes(), self.options.encoding)
+        except (ValueError, LookupError, OSError) as error:
             message = f"source {self.name!r}: cannot parse {path.name}: {error}"
             raise ConnectorError(message) from error
+        if fmt == "jsonl":
+            records, bad = read_jsonl(text, path.name)
+        else:
+            records, bad = read_delimited(text, "\t" if fmt == "tsv" else ",", path.name)
+        return _object_frame(records), [self._bad_line(b) for b in bad]
 
-    def _load_jsonl(self, path: Path) -> tuple[pd.DataFrame, list[QuarantinedRow]]:
-        records: list[dict[str, Any]] = []
-        bad: list[QuarantinedRow] = []
-        with path.open(encoding=self.options.encoding, errors="strict") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    bad.append(self._bad_line(path, line_no, line, "invalid_json", str(error)))
-                    continue
-                if not isinstance(record, dict):
-                    bad.append(self._bad_line(path, line_no, line, "invalid_row", "not an object"))
-                    continue
-                record["_row_ref"] = f"{path.name}:{line_no}"
-                records.append(record)
-        return pd.DataFrame.from_records(records), bad
-
-    def _bad_line(
-        self, path: Path, line_no: int, line: str, reason: str, detail: str
-    ) -> QuarantinedRow:
+    def _bad_line(self, record: BadRecord) -> QuarantinedRow:
         return QuarantinedRow(
             source=self.name,
-            row_ref=f"{path.name}:{line_no}",
-            reason=reason,
-            detail=detail,
-            raw=line[:10_000],
+            row_ref=f"{self.options.path.name}:{record.line}",
+            reason=record.reason,
+            detail=printable(record.detail, 1000),
+            raw=printable(record.raw),
         )
+
+    def _bad_cursor(self, row: dict[str, Any], column: str) -> QuarantinedRow:
+        if _time_text(row.get(column)) == "" and _text(row.get(column)).strip() == "":
+            return self._quarantine(row, "missing_date", f"empty {column!r}")
+        return self._quarantine(row, "invalid_date", f"cannot parse {column!r}")
+
+    def _split_conflicts(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QuarantinedRow]]:
+        """Separates rows repeating an earlier row's id and timestamp with other content.
+
+        The same id at another timestamp is an edit (the store keeps the latest); the same
+        id, timestamp and content is a harmless repeat. The same id and timestamp with other
+        content cannot be ordered: the first row in the file is kept, the others quarantined.
+        """
+        if frame.empty:
+            return frame, []
+        seen: dict[tuple[str, object], str] = {}
+        conflicts: list[QuarantinedRow] = []
+        keep: list[bool] = []
+        for row in frame.to_dict("records"):
+            key = (self._external_id(row), row["_cursor"])
+            content = raw_json({k: v for k, v in row.items() if not k.startswith("_")})
+            first = seen.setdefault(key, content)
+            if first != content and key[0]:
+                conflicts.append(
+                    self._quarantine(row, "duplicate_conflict", "same id and timestamp as an "
+                                     "earlier row with different content; the first is kept")
+                )  # fmt: skip
+                keep.append(False)
+            else:
+                keep.append(True)
+        return frame[keep], conflicts
 
     def _parse_times(self, values: pd.Series) -> pd.Series:
         """Parses timestamps to UTC; naive ones are read in the configured timezone."""
-        text = values.astype(str).str.strip()
+        text = values.map(_time_text).str.strip()
         aware = text.str.contains(_TZ_SUFFIX, regex=True)
         result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
         if aware.any():
@@ -295,29 +238,59 @@ class FileConnector:
 
     def _quarantine(self, row: dict[str, Any], reason: str, detail: str) -> QuarantinedRow:
         clean = {k: v for k, v in row.items() if not k.startswith("_")}
+        customer_col = self.options.columns.customer
+        if customer_col and _text(clean.get(customer_col)).strip():
+            # The raw customer id is never stored, not even for a bad row; its hash lets
+            # `vocflow forget` find the row.
+            clean[customer_col] = "customer_key:" + hash_customer(
+                _text(clean[customer_col]), self._salt
+            )
         ref = str(row.get("_row_ref") or f"{self.options.path.name}:id={self._external_id(row)}")
         return QuarantinedRow(
-            source=self.name, row_ref=ref, reason=reason, detail=detail, raw=raw_json(clean)
+            source=self.name,
+            row_ref=printable(ref, 500),
+            reason=reason,
+            detail=printable(detail, 1000),
+            raw=printable(raw_json(clean)),
         )
 
     def _external_id(self, row: dict[str, Any]) -> str:
         id_cols = self.options.columns.id
         if isinstance(id_cols, str):
-            return _text(row.get(id_cols))
+            return _id_text(row.get(id_cols))
         joined = "\x1f".join(_text(row.get(col)) for col in id_cols)
         return "h" + hashlib.sha256(joined.encode()).hexdigest()[:24]
 
     def _to_item(self, row: dict[str, Any]) -> FeedbackItem | QuarantinedRow:
         cols, opts = self.options.columns, self.options
+        undecodable = sorted(k for k, v in row.items() if has_undecodable(v))
+        if undecodable:
+            detail = f"undecodable bytes in {undecodable} (not {opts.encoding})"
+            return self._quarantine(row, "invalid_encoding", detail)
+        ids = [cols.id] if isinstance(cols.id, str) else cols.id
+        for column in [*ids, cols.text]:
+            value = row.get(column)
+            if isinstance(value, bool | list | dict | tuple) or (
+                column in ids and isinstance(value, float) and not float(value).is_integer()
+            ):
+                kind = type(value).__name__
+                return self._quarantine(row, "invalid_type", f"{column!r} is a {kind}")
         external_id = self._external_id(row)
-        if not external_id:
+        if not external_id.strip():
             return self._quarantine(row, "missing_id", f"empty id column {cols.id!r}")
-        text = _text(row.get(cols.text))
+        raw_text = row.get(cols.text)
+        if raw_text is not None and not isinstance(raw_text, str) and not _is_missing(raw_text):
+            kind = type(raw_text).__name__
+            return self._quarantine(row, "invalid_type", f"text {cols.text!r} is a {kind}")
+        text = _text(raw_text)
         if not text.strip():
             return self._quarantine(row, "empty_text", f"empty text column {cols.text!r}")
+        if len(text) > opts.max_text_chars:
+            detail = f"{len(text):,} characters > max_text_chars {opts.max_text_chars:,}"
+            return self._quarantine(row, "text_too_long", detail)
         created = self._one_time(row.get(cols.created_at))
         if created is None:
-            return self._quarantine(row, "invalid_date", f"cannot parse {cols.created_at!r}")
+            return self._bad_cursor(row, cols.created_at)
         if opts.min_date and created.date() < opts.min_date:
             return self._quarantine(row, "date_out_of_range", f"before {opts.min_date}")
         now = self._now or datetime.now(UTC)
@@ -326,12 +299,17 @@ class FileConnector:
         updated = self._one_time(row.get(cols.updated_at)) if cols.updated_at else None
         score: Score | None = None
         if cols.score and opts.score:
-            raw_score = _text(row.get(cols.score)).strip()
+            cell = row.get(cols.score)
+            raw_score = _text(cell).strip()
+            if isinstance(cell, bool | list | dict):
+                return self._quarantine(row, "invalid_score", f"a {type(cell).__name__}")
             if raw_score:
                 try:
                     value = float(raw_score)
                 except ValueError:
-                    return self._quarantine(row, "invalid_score", f"{raw_score!r} is not a number")
+                    return self._quarantine(row, "invalid_score", "not a number")
+                if not math.isfinite(value):
+                    return self._quarantine(row, "invalid_score", f"{value} is not finite")
                 try:
                     score = Score(
                         type=opts.score.type, value=value, derived_from=opts.score.derived_from
@@ -365,7 +343,7 @@ class FileConnector:
             return self._quarantine(row, "invalid_row", str(error.errors()[0]["msg"]))
 
     def _one_time(self, value: object) -> datetime | None:
-        if value is None or _text(value).strip() == "":
+        if _time_text(value).strip() == "":
             return None
         parsed = self._parse_times(pd.Series([value])).iloc[0]
         if pd.isna(parsed):
@@ -373,8 +351,37 @@ class FileConnector:
         return pd.Timestamp(parsed).to_pydatetime()
 
 
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _text(value: object) -> str:
-    """Cell value as text; NaN/None become empty (pandas and JSON give both)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """Cell value as text; NaN/None/NaT become empty (pandas and JSON give all three)."""
+    if _is_missing(value):
         return ""
     return str(value)
+
+
+def _id_text(value: object) -> str:
+    """Id cell as text: whole floats (Parquet ints with nulls) lose their ".0"."""
+    if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+        return str(int(value))
+    return _text(value)
+
+
+def _time_text(value: object) -> str:
+    """Date cell as text to parse; numbers, booleans and containers are not dates."""
+    if _is_missing(value) or isinstance(value, bool | int | float | list | dict):
+        return ""
+    return str(value)
+
+
+def _object_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Records as an all-object frame: no column is coerced (ids stay "7", not 7.0)."""
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    return pd.DataFrame(
+        {c: pd.Series([r.get(c) for r in records], dtype=object) for c in columns},
+        columns=columns,
+    )

@@ -1,8 +1,11 @@
 r"""Regex PII redaction for Korean and English feedback, run before embedding or storage.
 
-Each kind of PII is replaced by a placeholder (``[EMAIL]``, ``[URL]``, ``[IP]``, ``[RRN]``,
-``[CARD]``, ``[PHONE]``). Patterns run in that order because earlier kinds can contain later
-ones (a URL or e-mail holds digits; an RRN or a card number looks like a phone number).
+Each kind of PII is replaced by a placeholder (``[URL]``, ``[EMAIL]``, ``[IP]``, ``[RRN]``,
+``[CARD]``, ``[ACCOUNT]``, ``[PHONE]``, ``[NAME]``). Finders run in that order on a copy of the
+text in which earlier finds are masked, because earlier kinds can contain later ones (a URL or
+an e-mail holds digits; an RRN or a card number looks like a phone number). ``find_pii`` returns
+the spans on the original text (the labelled evaluation in tests/hardening measures them);
+``redact_pii`` replaces them. Which kinds run is configurable (``privacy.redact`` in configs/).
 
 Precision matters as much as recall: a VoC text that loses "A320-200", "2015-07-20",
 "₩129,000" or "flight KE017" loses its meaning. Hence:
@@ -14,45 +17,90 @@ Precision matters as much as recall: a VoC text that loses "A320-200", "2015-07-
 * international numbers need a leading "+country" or the North-American "(415) 555-0132" /
   "415-555-0132" shape;
 * card numbers must pass the Luhn check (13–19 digits, an issuer-like first digit, card-like
-  groups separated by spaces or dashes);
-* RRNs need a valid YYMMDD date and a 1–8 gender/century digit after the dash.
+  groups separated by spaces or dashes), and an unseparated run right after "order",
+  "tracking", "주문", "송장"… is an order number, not a card;
+* RRNs need a valid YYMMDD date and a 1–8 gender/century digit; written without the dash they
+  must also pass the RRN check digit;
+* account numbers need a cue before them (계좌, 통장, a bank's name, "account", or a refund or
+  transfer verb when the number is not shaped like a phone number); IBANs need a valid
+  mod-97 checksum;
+* a dotted quad after "version", "v", "build", "버전"… is a version number, not an IP.
 
-Known gaps (documented, not handled): names and street addresses (need NER), phone numbers
-written without any separator in foreign formats, IPv6 shorthand ("::1"); dotted
-four-part version numbers ("1.2.3.4") are indistinguishable from IPv4 and get redacted.
+Known gaps (documented, not handled): street addresses, names without a cue (see
+``nlp/pii_names.py``), national phone formats other than Korean and North-American when
+written without "+country", account numbers with no cue word.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+
+from nlp.pii_checks import iban_valid, luhn_valid, rrn_check_digit_valid
+from nlp.pii_names import find_names
+
+__all__ = [
+    "PII_KINDS", "PiiSpan", "Redaction", "check_kinds", "find_pii", "iban_valid", "luhn_valid",
+    "redact_pii", "rrn_check_digit_valid",
+]  # fmt: skip
+
+PII_KINDS: tuple[str, ...] = ("URL", "EMAIL", "IP", "RRN", "CARD", "ACCOUNT", "PHONE", "NAME")
 
 _URL_RE = re.compile(
     # Stops at whitespace, quotes, brackets and Hangul (a particle right after a URL:
     # "https://shop.example.com에서").
-    r"(?:https?://|(?<![@\w.])www\.)[^\s<>\"'()\[\]{}\u3131-\u318e\uac00-\ud7a3]+",
+    r"(?:https?://|(?<![@\w.])www\.)[^\s<>\"'()\[\]{}\x00\u3131-\u318e\uac00-\ud7a3]+",
     re.IGNORECASE,
 )
 # Trailing punctuation is sentence punctuation, not part of the URL.
 _URL_TRAILING = ".,;:!?"
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A local part never starts with a dot: "부탁..kim@x.com" keeps its ellipsis.
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9_%+-][A-Za-z0-9._%+-]*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_IP_RE = re.compile(
-    rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)"
-    r"|(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])"
+_IPV4_RE = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)")
+_IPV6_RE = re.compile(
+    r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z:])"
 )
+_VERSION_CUE = re.compile(r"(?:version|ver\.?|v|build|firmware|버전|빌드)\s*$", re.IGNORECASE)
 
 # YYMMDD-GNNNNNN; the back half may be masked ("900101-1******"), which still identifies the
 # birth date and sex, so it is redacted as well.
 _RRN_RE = re.compile(
     r"(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?-\s?[1-8](?:\d{6}|\*{6})(?!\d)"
 )
+_RRN_BARE_RE = re.compile(
+    r"(?<![\d-])\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[1-8]\d{6}(?!\d)"
+)
 
 # 13–19 digits in groups separated by single spaces or dashes.
 _CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_ORDER_CUE = re.compile(
+    r"(?:order|tracking|invoice|booking|reservation|ticket|ref(?:erence)?|confirmation|receipt"
+    r"|주문|송장|운송장|예약|접수|영수증|티켓|승인).{0,20}$",
+    re.IGNORECASE,
+)
+
+_ACCOUNT_STRONG = (
+    r"계좌|통장|입금\s?계좌|예금주|(?:KB\s?)?국민(?:은행)?|신한(?:은행)?|(?:우리|하나|기업|부산|대구"
+    r"|경남|광주|전북|제주|씨티|SC제일|산업)은행|농협|NH|IBK|카카오뱅크|카뱅|토스뱅크|케이뱅크"
+    r"|새마을금고|우체국|신협|수협|account(?:\s?(?:no\.?|number|#))?|acct\.?|a/c|bank"
+)
+_ACCOUNT_WEAK = r"환불|입금|송금|이체|refund|transfer|deposit|wire"
+_ACCOUNT_RE = re.compile(
+    rf"(?:(?P<strong>{_ACCOUNT_STRONG})|(?P<weak>{_ACCOUNT_WEAK}))[^\d\n\x00]{{0,14}}?"
+    r"(?P<num>(?<!\d)\d(?:[ -]?\d){7,17})(?![\d-])",
+    re.IGNORECASE,
+)
+_IBAN_RE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+)
 
 _SEP = r"[-. ]?"
 _KR_PHONE_BODY = rf"(?:01[016789]|02|0[3-6][1-5]|070){_SEP}\d{{3,4}}{_SEP}\d{{4}}"
@@ -72,6 +120,24 @@ _NANP_RE = re.compile(
     r"(?<![0-9A-Za-z(+-])(?:\(\d{3}\)\s?|\d{3}[-.])[2-9]\d{2}[-.]\d{4}(?![\d-])"
 )
 
+Span = tuple[int, int]
+_MASK = "\x00"
+
+
+@dataclass(frozen=True, order=True)
+class PiiSpan:
+    """One piece of PII found in a text.
+
+    Attributes:
+        start: Offset of its first character.
+        end: Offset after its last character.
+        kind: One of ``PII_KINDS``.
+    """
+
+    start: int
+    end: int
+    kind: str
+
 
 @dataclass(frozen=True)
 class Redaction:
@@ -79,8 +145,8 @@ class Redaction:
 
     Attributes:
         text: The text with PII replaced by placeholders.
-        counts: Number of replacements per kind ("EMAIL", "URL", "IP", "RRN", "CARD",
-            "PHONE"); kinds that were not found are absent.
+        counts: Number of replacements per kind (see ``PII_KINDS``); kinds that were not
+            found are absent.
     """
 
     text: str
@@ -92,26 +158,8 @@ class Redaction:
         return sum(self.counts.values())
 
 
-def luhn_valid(digits: str) -> bool:
-    """Checks a digit string with the Luhn (mod 10) algorithm used by payment cards.
-
-    Args:
-        digits: Digits only.
-
-    Returns:
-        True when the check digit is consistent.
-    """
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _digit_count(s: str) -> int:
-    return sum(ch.isdigit() for ch in s)
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
 
 
 # Major industry identifiers (first digit, ISO/IEC 7812) of payment cards: 2 and 5 Mastercard,
@@ -131,7 +179,7 @@ def _card_groups_ok(match: str) -> bool:
 
 
 def _is_card(match: str) -> bool:
-    digits = re.sub(r"\D", "", match)
+    digits = _digits(match)
     # One kind of separator in card-like groups; all-same digits ("0000 0000…") are dummies.
     return (
         13 <= len(digits) <= 19
@@ -143,65 +191,170 @@ def _is_card(match: str) -> bool:
     )
 
 
-def _is_intl_phone(match: str) -> bool:
-    return 8 <= _digit_count(match) <= 15
+def _find_urls(text: str) -> list[Span]:
+    spans = []
+    for m in _URL_RE.finditer(text):
+        kept = m.group(0).rstrip(_URL_TRAILING)
+        spans.append((m.start(), m.start() + len(kept)))
+    return spans
 
 
-def _sub(
-    pattern: re.Pattern[str],
-    placeholder: str,
-    text: str,
-    accept: Callable[[str], bool] | None = None,
-) -> tuple[str, int]:
-    count = 0
-
-    def repl(m: re.Match[str]) -> str:
-        nonlocal count
-        if accept is not None and not accept(m.group(0)):
-            return m.group(0)
-        count += 1
-        return placeholder
-
-    return pattern.sub(repl, text), count
-
-
-def _sub_urls(text: str) -> tuple[str, int]:
-    count = 0
-
-    def repl(m: re.Match[str]) -> str:
-        nonlocal count
-        url = m.group(0)
-        kept = url.rstrip(_URL_TRAILING)
-        count += 1
-        return "[URL]" + url[len(kept) :]
-
-    return _URL_RE.sub(repl, text), count
+def _find_ips(text: str) -> list[Span]:
+    spans = [
+        m.span()
+        for m in _IPV4_RE.finditer(text)
+        # "0.0.0.0", "1.1.1.1": placeholders and public resolvers, not anyone's address.
+        if len(set(m.group(0).split("."))) > 1 and not _VERSION_CUE.search(text[: m.start()])
+    ]
+    for m in _IPV6_RE.finditer(text):
+        # "::" alone and emoticon-like colon runs parse as addresses but carry no host part.
+        if sum(1 for group in m.group(0).split(":") if group) < 2:
+            continue
+        try:
+            ipaddress.IPv6Address(m.group(0))
+        except ValueError:
+            continue
+        spans.append(m.span())
+    return spans
 
 
-def redact_pii(text: str) -> Redaction:
-    """Replaces e-mails, URLs, IPs, Korean RRNs, card numbers and phone numbers.
+def _find_rrns(text: str) -> list[Span]:
+    spans = [m.span() for m in _RRN_RE.finditer(text)]
+    spans += [m.span() for m in _RRN_BARE_RE.finditer(text) if rrn_check_digit_valid(m.group(0))]
+    return spans
+
+
+def _find_cards(text: str) -> list[Span]:
+    spans = []
+    for m in _CARD_RE.finditer(text):
+        if not _is_card(m.group(0)):
+            continue
+        unseparated = m.group(0).isdigit()
+        if unseparated and _ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]):
+            continue
+        spans.append(m.span())
+    return spans
+
+
+def _looks_like_phone(number: str) -> bool:
+    return bool(_KR_PHONE_RE.fullmatch(number) or _NANP_RE.fullmatch(number))
+
+
+def _find_accounts(text: str) -> list[Span]:
+    spans = []
+    for m in _ACCOUNT_RE.finditer(text):
+        number = m.group("num")
+        if not 8 <= len(_digits(number)) <= 16:
+            continue
+        # After a refund/transfer verb, a phone-shaped number is a phone number.
+        if m.group("weak") and _looks_like_phone(number):
+            continue
+        spans.append(m.span("num"))
+    spans += [m.span() for m in _IBAN_RE.finditer(text) if iban_valid(m.group(0))]
+    return spans
+
+
+def _find_phones(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for pattern, accept in (
+        (_KR_PHONE_RE, None),
+        (_INTL_PHONE_RE, lambda s: 8 <= len(_digits(s)) <= 15),
+        (_NANP_RE, None),
+    ):
+        for m in pattern.finditer(text):
+            if accept is not None and not accept(m.group(0)):
+                continue
+            # An unseparated digit run after "주문번호"/"order" is that number, not a phone.
+            if m.group(0).isdigit() and _ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]):
+                continue
+            spans.append(m.span())
+        # Later phone patterns must not re-match what an earlier one found.
+        text = _mask(text, spans)
+    return spans
+
+
+def _find_emails(text: str) -> list[Span]:
+    return [m.span() for m in _EMAIL_RE.finditer(text)]
+
+
+_FINDERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
+    ("URL", _find_urls),
+    ("EMAIL", _find_emails),
+    ("IP", _find_ips),
+    ("RRN", _find_rrns),
+    ("CARD", _find_cards),
+    ("ACCOUNT", _find_accounts),
+    ("PHONE", _find_phones),
+    ("NAME", find_names),
+)
+
+
+def _mask(text: str, spans: list[Span]) -> str:
+    # Same length, so offsets stay valid; NUL is neither a digit, a letter nor a separator, so
+    # masked text cannot glue onto a later match.
+    for start, end in spans:
+        text = text[:start] + _MASK * (end - start) + text[end:]
+    return text
+
+
+def check_kinds(kinds: Collection[str]) -> frozenset[str]:
+    """Validates a configured set of PII kinds.
+
+    Args:
+        kinds: Kind names, case-insensitive.
+
+    Returns:
+        The upper-case kinds.
+
+    Raises:
+        ValueError: For a kind not in ``PII_KINDS``.
+    """
+    upper = frozenset(k.upper() for k in kinds)
+    unknown = sorted(upper - set(PII_KINDS))
+    if unknown:
+        raise ValueError(f"unknown PII kinds {unknown}; known: {list(PII_KINDS)}")
+    return upper
+
+
+def find_pii(text: str, kinds: Collection[str] | None = None) -> list[PiiSpan]:
+    """Finds PII spans in a text.
+
+    Args:
+        text: Text to search (normalised or raw).
+        kinds: Kinds to look for (default: all of ``PII_KINDS``).
+
+    Returns:
+        Non-overlapping spans on ``text``, in order.
+    """
+    enabled = frozenset(PII_KINDS) if kinds is None else check_kinds(kinds)
+    masked = text
+    found: list[PiiSpan] = []
+    for kind, finder in _FINDERS:
+        if kind not in enabled:
+            continue
+        spans = [(s, e) for s, e in finder(masked) if e > s and _MASK not in masked[s:e]]
+        found += [PiiSpan(s, e, kind) for s, e in spans]
+        masked = _mask(masked, spans)
+    return sorted(found)
+
+
+def redact_pii(text: str, kinds: Collection[str] | None = None) -> Redaction:
+    """Replaces PII with ``[KIND]`` placeholders.
 
     Args:
         text: Text to redact (normalised or raw).
+        kinds: Kinds to redact (default: all of ``PII_KINDS``).
 
     Returns:
         The redacted text and the number of replacements per kind.
     """
+    spans = find_pii(text, kinds)
     counts: dict[str, int] = {}
-    text, n = _sub_urls(text)
-    if n:
-        counts["URL"] = n
-    steps: tuple[tuple[str, re.Pattern[str], Callable[[str], bool] | None], ...] = (
-        ("EMAIL", _EMAIL_RE, None),
-        ("IP", _IP_RE, None),
-        ("RRN", _RRN_RE, None),
-        ("CARD", _CARD_RE, _is_card),
-        ("PHONE", _KR_PHONE_RE, None),
-        ("PHONE", _INTL_PHONE_RE, _is_intl_phone),
-        ("PHONE", _NANP_RE, None),
-    )
-    for kind, pattern, accept in steps:
-        text, n = _sub(pattern, f"[{kind}]", text, accept)
-        if n:
-            counts[kind] = counts.get(kind, 0) + n
-    return Redaction(text=text, counts=counts)
+    parts: list[str] = []
+    position = 0
+    for span in spans:
+        parts += [text[position : span.start], f"[{span.kind}]"]
+        position = span.end
+        counts[span.kind] = counts.get(span.kind, 0) + 1
+    parts.append(text[position:])
+    return Redaction(text="".join(parts), counts=counts)
