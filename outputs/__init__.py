@@ -3,7 +3,9 @@
 Pure logic and pure renderers; only :mod:`outputs.bundle` writes files.
 """
 
+from outputs.analytics import AnalysisOptions
 from outputs.bundle import write_bundle
+from outputs.did import LoggedAction
 from outputs.html import render_html
 from outputs.markdown import render_markdown
 from outputs.ranking import rank_themes, split_pain_points_and_strengths, strengths
@@ -19,7 +21,9 @@ from outputs.report import (
 from outputs.tables import pain_points_frame
 
 __all__ = [
+    "AnalysisOptions",
     "Kpis",
+    "LoggedAction",
     "Quote",
     "Report",
     "ThemeInfo",

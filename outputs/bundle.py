@@ -3,6 +3,7 @@
 Layout::
 
     reports_dir/<run_id>/report.html, report.md, pain_points.csv, pain_points.parquet, run.json
+                         plus any extra tables (e.g. theme_trends.csv, followup.csv)
     reports_dir/latest/   an exact copy of the newest bundle
 """
 
@@ -14,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from outputs.html import render_html
 from outputs.markdown import render_markdown
@@ -56,7 +59,20 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
-def _write_files(report: Report, run_json: dict[str, Any], folder: Path) -> None:
+def _check_table_name(name: str) -> str:
+    # Extra tables become file names inside the bundle: plain "*.csv" names only.
+    if not name.endswith(".csv") or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"unsafe extra table name: {name!r}")
+    if name in BUNDLE_FILES:
+        raise ValueError(f"extra table {name!r} would replace a bundle file")
+    return name
+
+
+def _write_files(
+    report: Report, run_json: dict[str, Any], folder: Path, extra: dict[str, pd.DataFrame]
+) -> None:
+    for name, table in extra.items():
+        table.to_csv(folder / _check_table_name(name), index=False, encoding="utf-8")
     frame = pain_points_frame(report)
     (folder / "report.html").write_text(render_html(report), encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
@@ -78,7 +94,12 @@ def _swap_in(staged: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def write_bundle(report: Report, reports_dir: Path, run_json: dict[str, Any]) -> Path:
+def write_bundle(
+    report: Report,
+    reports_dir: Path,
+    run_json: dict[str, Any],
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+) -> Path:
     """Write the report bundle for ``report.run_id`` and make ``latest/`` a copy of it.
 
     Both folders are first written in full under temporary names in ``reports_dir`` and
@@ -88,13 +109,16 @@ def write_bundle(report: Report, reports_dir: Path, run_json: dict[str, Any]) ->
         report: The report to render.
         reports_dir: Root folder of all bundles (created if missing).
         run_json: Run metadata, written as ``run.json`` (non-JSON values via ``str``).
+        extra_tables: File name ("*.csv") -> table, written beside the standard files.
 
     Returns:
         The run's folder, ``reports_dir / report.run_id``.
 
     Raises:
-        ValueError: If ``report.run_id`` is not a safe folder name.
+        ValueError: If ``report.run_id`` is not a safe folder name, or an extra table's
+            name is not a plain ``*.csv`` file name.
     """
+    extra = {_check_table_name(k): v for k, v in (extra_tables or {}).items()}
     run_id = check_run_id(report.run_id)
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
@@ -105,8 +129,8 @@ def write_bundle(report: Report, reports_dir: Path, run_json: dict[str, Any]) ->
         # by whatever serves them, so open them up like a normal mkdir would.
         staged_run.chmod(0o755)
         staged_latest.chmod(0o755)
-        _write_files(report, run_json, staged_run)
-        for name in BUNDLE_FILES:
+        _write_files(report, run_json, staged_run, extra)
+        for name in (*BUNDLE_FILES, *extra):
             shutil.copy2(staged_run / name, staged_latest / name)
         run_dir = reports_dir / run_id
         _swap_in(staged_run, run_dir)

@@ -15,7 +15,10 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from outputs.markdown import fmt_did, fmt_primary
 from outputs.report import Report, ThemeStats, fmt_impact, fmt_signed
+from outputs.scoring import primary_impact
+from outputs.series import sparkline
 
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -182,6 +185,10 @@ def _environment() -> Environment:
     env.filters["impact"] = fmt_impact
     env.filters["pct"] = lambda v, d=0: "n/a" if v is None else f"{100 * v:.{d}f}%"
     env.filters["safe_url"] = safe_url
+    env.filters["primary"] = fmt_primary
+    env.filters["primary_key"] = lambda t: p.key if (p := primary_impact(t)) else None
+    env.filters["spark"] = lambda values: sparkline(values) if values else ""
+    env.filters["did"] = fmt_did
     env.filters["lang_tag"] = lang_tag
     return env
 

@@ -6,14 +6,25 @@ Everything here is plain data; numbers are already computed, so renderers only f
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from outputs import metrics
+from outputs.brands import BrandView
+from outputs.churn import ChurnLift
+from outputs.did import ActionEffect, LoggedAction
+from outputs.drivers import DriverResult
+from outputs.segments import SegmentLift, SegmentView
+from outputs.trends import ThemeTrend, TrendWindow
+from outputs.uncertainty import CesConvention, CsatConvention, MetricEstimate, headline_metrics
+
+if TYPE_CHECKING:
+    from outputs.analytics import AnalysisOptions
 
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 
@@ -40,15 +51,28 @@ class ThemeInfo(BaseModel):
     label: str
     keywords: list[str] = Field(default_factory=list)
     quote_item_keys: list[str] = Field(default_factory=list)
+    area: str | None = None  # top-level area (nlp/theme_hierarchy.py)
+    lineage: dict[str, Any] | None = None  # change since the last run (nlp/theme_matching.py)
+
+
+class ImpactEstimate(BaseModel):
+    """Leave-one-out impact of a theme on one metric, with its bootstrap interval."""
+
+    key: str
+    name: str
+    n: int
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 class ThemeStats(BaseModel):
-    """One ranked theme with its volume, sentiment, NPS impact and quotes.
+    """One ranked theme with its volume, sentiment, impacts, trend and quotes.
 
-    ``n_scored`` counts the theme's items with an NPS score (the sample behind the impact);
+    ``n_scored`` counts the theme's items with an NPS score (the sample behind the NPS
+    impact); ``impacts`` holds one estimate per score type present (NPS, CSAT, CES, stars);
     ``mean_score`` is on ``mean_score_type``, the window's dominant score type.
-    ``pain_score`` is ``-impact_ci_high`` (higher = more certainly harmful) and None when
-    the theme has fewer than ``min_scored`` NPS scores.
+    ``pain_score`` and ``score_components`` follow ``outputs.scoring``.
     """
 
     rank: int
@@ -71,6 +95,17 @@ class ThemeStats(BaseModel):
     quotes: list[Quote] = Field(default_factory=list)
     example_quote: str = ""
     languages: dict[str, int] = Field(default_factory=dict)
+    impacts: list[ImpactEstimate] = Field(default_factory=list)
+    detractor_share: float | None = None
+    negative_mention_share: float = 0.0
+    trend: ThemeTrend | None = None
+    weekly_volume: list[int] = Field(default_factory=list)
+    churn: ChurnLift | None = None
+    driver_share: float | None = None
+    top_segment: SegmentLift | None = None
+    area: str | None = None
+    lineage: dict[str, Any] | None = None
+    score_components: dict[str, float] = Field(default_factory=dict)
 
     @property
     def has_interval(self) -> bool:
@@ -100,6 +135,7 @@ class Kpis(BaseModel):
     channels: dict[str, int] = Field(default_factory=dict)
     score_types: dict[str, int] = Field(default_factory=dict)
     other_metrics: dict[str, float] = Field(default_factory=dict)
+    metrics: list[MetricEstimate] = Field(default_factory=list)
     score_note: str = ""
 
 
@@ -119,6 +155,25 @@ class Report(BaseModel):
     run_summary: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
     method_notes: list[str] = Field(default_factory=list)
+    trend_window: TrendWindow | None = None
+    drivers: DriverResult | None = None
+    segments: list[SegmentView] = Field(default_factory=list)
+    brands: BrandView | None = None
+    actions: list[ActionEffect] = Field(default_factory=list)
+    # Theme areas and what changed since the last run (vocflow/theme_run.py info).
+    theme_areas: list[dict[str, Any]] = Field(default_factory=list)
+    theme_changes: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def emerging(self) -> list[ThemeStats]:
+        """Ranked themes flagged as new or spiking, in rank order."""
+        return [t for t in self.pain_points if t.trend is not None and t.trend.emerging]
+
+    def theme_label(self, theme_id: int) -> str:
+        """Label of a ranked theme ("Theme <id>" when it is not ranked)."""
+        return next(
+            (t.label for t in self.pain_points if t.theme_id == theme_id), f"Theme {theme_id}"
+        )
 
     @field_validator("generated_at", "window_start", "window_end")
     @classmethod
@@ -175,17 +230,32 @@ def value_counts(series: pd.Series) -> dict[str, int]:
 
 
 def sentiment_mix(sentiment: pd.Series) -> dict[str, float]:
-    """Share (0..1) of each label in ``SENTIMENTS``; all three keys always present."""
+    """Share (0..1) of each sentiment label.
+
+    The ``SENTIMENTS`` keys are always present; any other label (e.g. "mixed") gets its own
+    key after them, so new labels are counted separately instead of breaking anything.
+    """
     n = len(sentiment)
-    return {s: (float((sentiment == s).sum()) / n if n else 0.0) for s in SENTIMENTS}
+    extra = sorted(set(sentiment.dropna().astype(str)) - set(SENTIMENTS))
+    return {s: (float((sentiment == s).sum()) / n if n else 0.0) for s in (*SENTIMENTS, *extra)}
 
 
-def build_kpis(items: pd.DataFrame, score_note: str = "") -> Kpis:
+def build_kpis(
+    items: pd.DataFrame,
+    score_note: str = "",
+    *,
+    csat: CsatConvention = "top2box",
+    ces: CesConvention = "mean",
+    min_n: int = 30,
+) -> Kpis:
     """Compute the headline KPIs of the window.
 
     Args:
         items: The item frame (see ``outputs.ranking`` for the columns).
         score_note: How the scores were obtained, shown with the NPS.
+        csat: CSAT convention of the headline estimate (both are in ``other_metrics``).
+        ces: CES convention of the headline estimate.
+        min_n: Answers a headline metric needs before it is shown.
 
     Returns:
         The KPIs; NPS fields are None when no item has an NPS score.
@@ -203,6 +273,7 @@ def build_kpis(items: pd.DataFrame, score_note: str = "") -> Kpis:
         ("csat", "CSAT top-2-box (% of 4-5 on 1-5)", metrics.csat_top2box),
         ("csat", "CSAT mean (1-5)", metrics.csat_mean),
         ("ces", "CES mean (1-7)", metrics.ces_mean),
+        ("ces", "CES % of answers >= 5 (1-7)", metrics.ces_pct5),
         ("stars", "Mean star rating (1-5)", metrics.mean_score),
     ):
         result = optional_float(fn(scores[(types == score_type).to_numpy()]))
@@ -220,6 +291,7 @@ def build_kpis(items: pd.DataFrame, score_note: str = "") -> Kpis:
         channels=value_counts(items["channel"]),
         score_types=value_counts(scored["score_type"]),
         other_metrics=others,
+        metrics=headline_metrics(items, csat=csat, ces=ces, min_n=min_n),
         score_note=score_note,
     )
 
@@ -242,8 +314,11 @@ def build_report(
     run_summary: dict[str, Any] | None = None,
     models: dict[str, str] | None = None,
     extra_notes: list[str] | None = None,
+    options: AnalysisOptions | None = None,
+    churned: Mapping[str, bool] | None = None,
+    actions: list[LoggedAction] | None = None,
 ) -> Report:
-    """Rank the themes and assemble a :class:`Report` in one call.
+    """Rank the themes, run the analyses and assemble a :class:`Report` in one call.
 
     Args:
         items: The item frame (see ``outputs.ranking`` for the columns).
@@ -252,45 +327,31 @@ def build_report(
         title: Report title.
         generated_at: Timestamp of the report; now (UTC) by default.
         window_start: Start of the analysis window, if known.
-        window_end: End of the analysis window, if known.
+        window_end: Exclusive end of the analysis window, if known (also the end of the
+            trend's recent window; default the day after the newest item).
         top_n: How many pain points the renderers show first.
         n_boot: Bootstrap resamples per impact interval.
         seed: Bootstrap seed.
-        min_scored: Minimum NPS scores for a theme's impact interval.
+        min_scored: Minimum scored items for a theme's impact interval.
         quotes_per_theme: Quotes kept per theme.
         score_note: How the scores were obtained.
         run_summary: Counts and timings per stage (shown as given).
         models: Model name -> version.
         extra_notes: Method notes appended after the standard ones.
+        options: Trend, segment, churn, DiD and scoring settings.
+        churned: Hashed customer key -> churned (True) or retained (False).
+        actions: Logged actions whose effect is estimated.
 
     Returns:
         The report.
     """
-    # Local import: ranking imports this module's models.
-    from outputs.ranking import method_notes, rank_themes, strengths
+    # Local import: the analyses import this module's models.
+    from outputs.analytics import build_report as assemble
 
-    ranked = rank_themes(
-        items,
-        themes,
-        n_boot=n_boot,
-        seed=seed,
-        min_scored=min_scored,
-        quotes_per_theme=quotes_per_theme,
-    )
-    n = len(items)
-    outliers = int((items["theme_id"] == -1).sum()) if n else 0
-    return Report(
-        run_id=run_id,
-        title=title,
-        generated_at=generated_at or datetime.now(UTC),
-        window_start=window_start,
-        window_end=window_end,
-        kpis=build_kpis(items, score_note),
-        pain_points=ranked,
-        strengths=strengths(ranked),
-        top_n=top_n,
-        outlier_share=outliers / n if n else 0.0,
-        run_summary=run_summary or {},
-        models=models or {},
-        method_notes=method_notes(min_scored, n_boot) + (extra_notes or []),
-    )
+    return assemble(
+        items, themes, run_id=run_id, title=title, generated_at=generated_at,
+        window_start=window_start, window_end=window_end, top_n=top_n, n_boot=n_boot,
+        seed=seed, min_scored=min_scored, quotes_per_theme=quotes_per_theme,
+        score_note=score_note, run_summary=run_summary, models=models,
+        extra_notes=extra_notes, options=options, churned=churned, actions=actions,
+    )  # fmt: skip

@@ -11,9 +11,14 @@ from .conftest import items_frame, nps_rows
 
 
 def _table_rows(markdown: str) -> list[list[str]]:
-    rows = []
+    # Rows of the pain-point table only: from its "| # |" header to the first blank line.
+    rows, inside = [], False
     for line in markdown.splitlines():
-        if line.startswith("| ") and not line.startswith("| #"):
+        if line.startswith("| # |"):
+            inside = True
+        elif inside and not line:
+            break
+        elif inside and line.startswith("| "):
             # Split on pipes that are not escaped, then drop the outer empty cells.
             cells = re.split(r"(?<!\\)\|", line)[1:-1]
             rows.append([c.strip() for c in cells])
@@ -47,13 +52,15 @@ def test_markdown_agrees_with_csv(sample_report: Report, tmp_path) -> None:
     rows = _table_rows(render_markdown(sample_report))
     assert len(rows) == sample_report.top_n == 2
     for cells, (_, record) in zip(rows, csv.iterrows(), strict=False):
-        rank, label, volume, negative, impact, _quote = cells
+        rank, label, volume, negative, impact, _trend, _quote = cells
         assert int(rank) == record["rank"]
         assert label == record["label"]
         assert int(volume) == record["volume"]
         assert negative == f"{100 * record['negative_share']:.0f}%"
-        low, high = fmt_signed(record["impact_ci_low"]), fmt_signed(record["impact_ci_high"])
-        assert impact == f"{fmt_signed(record['nps_impact'])} [{low}, {high}]"
+        assert record["primary_metric"] == "nps"
+        low, high = fmt_signed(record["primary_ci_low"]), fmt_signed(record["primary_ci_high"])
+        assert impact == f"{fmt_signed(record['primary_impact'])} NPS [{low}, {high}]"
+        assert record["primary_impact"] == record["nps_impact"]
 
 
 def test_markdown_sections(sample_report: Report) -> None:
@@ -63,7 +70,10 @@ def test_markdown_sections(sample_report: Report) -> None:
     assert "2 more ranked themes in the full report." in text
     assert "## Method" in text
     assert "NPS from a 0-10 in-app survey" in text
-    assert "upper bound of the 95 % interval" in text
+    assert "minus the upper bound of the 95 % impact interval" in text
+    # One reason line per listed theme, starting with its rank.
+    assert "- rank 1: −2.0 NPS \\[" in text
+    assert "## Key drivers" in text
 
 
 def test_table_cells_are_escaped() -> None:
@@ -77,9 +87,9 @@ def test_table_cells_are_escaped() -> None:
     )
     table = _table_rows(render_markdown(report))
     assert len(table) == 1
-    assert len(table[0]) == 6
+    assert len(table[0]) == 7
     assert table[0][1] == r"refund \| billing"
-    assert "<b>" not in table[0][5]
-    assert "\n" not in table[0][5]
+    assert "<b>" not in table[0][6]
+    assert "\n" not in table[0][6]
     assert escape_cell("a|b\nc") == r"a\|b c"
     assert escape_cell("<x> & [y]") == r"&lt;x&gt; &amp; \[y\]"

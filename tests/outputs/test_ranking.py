@@ -30,22 +30,38 @@ def test_confident_theme_outranks_noisier_theme_with_worse_point(
     assert noisy.impact_ci_high is not None
     assert noisy.impact_ci_low < 0 < noisy.impact_ci_high
     assert (steady.rank, noisy.rank) == (1, 2)
-    assert steady.pain_score == pytest.approx(-steady.impact_ci_high)
+    # pain score = H + V: H = -(upper bound), V = 100 x 30 negative items / 263 items
+    assert steady.score_components["harm"] == pytest.approx(-steady.impact_ci_high)
+    assert steady.score_components["negative"] == pytest.approx(100 * 30 / 263)
+    assert steady.pain_score == pytest.approx(-steady.impact_ci_high + 100 * 30 / 263)
+    # noisy: the interval straddles 0, so its harm term is negative and only V keeps it up
+    assert noisy.score_components["harm"] == pytest.approx(-noisy.impact_ci_high)
+    assert noisy.pain_score == pytest.approx(-noisy.impact_ci_high + 100 * 11 / 263)
 
 
-def test_unscored_themes_follow_by_negative_volume(
+def test_themes_without_intervals_rank_by_negative_volume(
     ranking_items: pd.DataFrame, ranking_themes: list[ThemeInfo]
 ) -> None:
-    ranked = rank_themes(ranking_items, ranking_themes, n_boot=200)
+    stats = _by_id(rank_themes(ranking_items, ranking_themes, n_boot=200))
     # Theme 2 (4 negative of 5) before theme 3 (2 negative of 8, only CSAT scores).
-    assert [s.theme_id for s in ranked] == [0, 1, 2, 3]
-    assert [s.rank for s in ranked] == [1, 2, 3, 4]
-    unscored = ranked[2]
+    assert stats[2].rank < stats[3].rank
+    assert sorted(s.rank for s in stats.values()) == [1, 2, 3, 4]
+    unscored = stats[2]
     assert unscored.impact_ci_low is None
     assert unscored.impact_ci_high is None
-    assert unscored.pain_score is None
     assert unscored.nps_impact is None
-    assert unscored.rank_reason == "no NPS scores; ranked by negative volume: 80% negative; 5 items"
+    # No interval: H = 0, the score is V = 100 x 4 / 263 percentage points of all feedback.
+    assert unscored.pain_score == pytest.approx(100 * 4 / 263)
+    # Detractor comments: 51 NPS 0-6, 2 CSAT 1-2 and 4 unscored negatives = 57; 4 are theme 2's.
+    assert unscored.detractor_share == pytest.approx(4 / 57)
+    assert unscored.rank_reason == (
+        f"rank {unscored.rank}: no scores; 7% of detractor comments; 80% negative (5 items)"
+    )
+    csat_only = stats[3]
+    assert csat_only.pain_score == pytest.approx(100 * 2 / 263)
+    assert csat_only.rank_reason.startswith(
+        "rank 4: too few CSAT top-2-box scores for an interval (8 < 10)"
+    )
 
 
 def test_outliers_and_empty_themes_are_not_ranked(
@@ -90,7 +106,9 @@ def test_interval_matches_single_theme_bootstrap(
     )
     assert (steady.impact_ci_low, steady.impact_ci_high) == pytest.approx(expected)
     low, high = (fmt_signed(v) for v in expected)
-    assert steady.rank_reason == f"NPS impact −2.0 [{low}, {high}]; 100% negative; 30 items"
+    assert steady.rank_reason == (
+        f"rank 1: −2.0 NPS [{low}, {high}]; 0% of detractor comments; 100% negative (30 items)"
+    )
 
 
 def test_min_scored_boundary() -> None:
