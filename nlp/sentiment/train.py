@@ -1,15 +1,19 @@
-"""Train and evaluate the default sentiment head (``vocflow train-sentiment``).
+"""Train and evaluate the default sentiment model (``vocflow train-sentiment``).
 
 Run as a module to rebuild the shipped artifact (from the repository root, with
 ``HF_HUB_OFFLINE=1``)::
 
     python -m nlp.sentiment.train --data-dir ../shared/data --out nlp/artifacts/sentiment_head.json
+
+Steps: load every labelled source (``nlp.sentiment.data``), split train/dev per source x label
+(seeded), embed all texts once (disk cache, ``nlp.sentiment.embed_cache``), fit one stacked
+head per language on the train rows (``nlp.sentiment.fit_hybrid``), score it and the
+baselines on the dev rows, write the JSON artifact and print the figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 import time
@@ -22,94 +26,56 @@ import numpy as np
 import pandas as pd
 
 from nlp.embedders import DEFAULT_EMBEDDER, ProgressCallback, get_embedder
-from nlp.protocols import SENTIMENT_LABELS, Embedder
+from nlp.protocols import SENTIMENT_LABELS
 from nlp.sentiment.data import (
     DEFAULT_MAX_PER_SOURCE,
+    EXCLUDED_SOURCES,
     fingerprint_texts,
     load_sentiment_data,
     split_train_dev,
 )
-from nlp.sentiment.head import EmbeddingHeadSentiment
+from nlp.sentiment.embed_cache import DEFAULT_CACHE_DIR, EmbeddingCache
+from nlp.sentiment.fit_hybrid import HeadFitConfig, fit_language_head
+from nlp.sentiment.head import softmax
+from nlp.sentiment.hybrid import HybridSentiment
+from nlp.sentiment.metrics import binary_from_proba, expected_calibration_error, scores
 from nlp.sentiment.vader_baseline import VaderSentiment
 
+__all__ = [
+    "TrainingResult",
+    "binary_from_proba",
+    "evaluate",
+    "expected_calibration_error",
+    "run_training",
+    "scores",
+    "train_hybrid",
+]
 NEG, NEU, POS = SENTIMENT_LABELS
+HEAD_LANGUAGES = ("ko", "en")
+# Texts in neither language go to the English head: its training mix (tweets, product
+# reviews, news snippets, emoticons) is the broader one.
+FALLBACK_LANGUAGE = "en"
 
 
 @dataclass
 class TrainingResult:
-    """Outcome of :func:`train_sentiment_head`.
+    """Outcome of :func:`train_hybrid`.
 
     Attributes:
-        head: The fitted head (trained on the train split only).
-        metrics: Dev-set figures for the head and the baselines (see ``evaluate``).
+        model: The fitted model (trained on the train split only).
+        metrics: Dev-set figures for the model, its parts and the baselines.
         train_idx: Positional indices of the training rows in the input frame.
         dev_idx: Positional indices of the dev rows.
         timings: Seconds spent embedding and fitting.
-        artifact_path: Where :func:`run_training` wrote the head, else None.
+        artifact_path: Where :func:`run_training` wrote the model, else None.
     """
 
-    head: EmbeddingHeadSentiment
+    model: HybridSentiment
     metrics: dict[str, Any]
     train_idx: np.ndarray
     dev_idx: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
     artifact_path: Path | None = None
-
-
-def scores(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1 over the gold classes present, and per-class F1.
-
-    Args:
-        gold: Gold labels.
-        pred: Predicted labels.
-
-    Returns:
-        ``{"n", "accuracy", "macro_f1", "per_class_f1"}`` (NaN figures when empty).
-    """
-    from sklearn.metrics import f1_score
-
-    n = len(gold)
-    if n == 0:
-        return {"n": 0, "accuracy": float("nan"), "macro_f1": float("nan"), "per_class_f1": {}}
-    present = [label for label in SENTIMENT_LABELS if label in set(gold)]
-    per_class = f1_score(gold, pred, labels=present, average=None, zero_division=0)
-    return {
-        "n": n,
-        "accuracy": round(float(np.mean(np.asarray(gold) == np.asarray(pred))), 4),
-        "macro_f1": round(float(np.mean(per_class)), 4),
-        "per_class_f1": {
-            label: round(float(f), 4) for label, f in zip(present, per_class, strict=True)
-        },
-    }
-
-
-def binary_from_proba(proba: np.ndarray, labels: Sequence[str]) -> np.ndarray:
-    """Argmax over {negative, positive} only (neutral ignored; ties go to positive)."""
-    neg, pos = proba[:, list(labels).index(NEG)], proba[:, list(labels).index(POS)]
-    return np.where(pos >= neg, POS, NEG)
-
-
-def expected_calibration_error(proba: np.ndarray, gold: Sequence[str], bins: int = 10) -> float:
-    """Expected calibration error of the top class (equal-width confidence bins).
-
-    Args:
-        proba: Probabilities ``(n, 3)`` in ``SENTIMENT_LABELS`` order.
-        gold: Gold labels.
-        bins: Number of confidence bins.
-
-    Returns:
-        The ECE in [0, 1].
-    """
-    conf = proba.max(axis=1)
-    correct = np.array(SENTIMENT_LABELS)[proba.argmax(axis=1)] == np.asarray(gold)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
-    return round(float(total), 4)
 
 
 def _binary_masks(dev: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -129,13 +95,13 @@ def evaluate(
     """Scores dev predictions against the gold labels, with baselines on the same rows.
 
     Args:
-        proba: Head probabilities for the dev rows, ``SENTIMENT_LABELS`` order.
+        proba: Model probabilities for the dev rows, ``SENTIMENT_LABELS`` order.
         dev: Dev rows (``text, label, language, source, rating``).
         train: Training rows (for the majority baseline).
         vader_proba: VADER probabilities for the dev rows, or None to skip that baseline.
 
     Returns:
-        ``{"head", "majority", "vader"}`` each with ``overall``, ``by_language`` and the
+        ``{"head", "majority", ["vader"]}`` each with ``overall``, ``by_language`` and the
         binary accuracies; ``head`` also has ``by_source`` and ``ece``. VADER is scored on
         English rows only (it is English-only).
     """
@@ -143,15 +109,9 @@ def evaluate(
     language = dev["language"].to_numpy()
     masks = _binary_masks(dev)
 
-    def binary(p: np.ndarray) -> dict[str, np.ndarray]:
-        return {
-            name: binary_from_proba(p[mask], SENTIMENT_LABELS) for name, (mask, _) in masks.items()
-        }
-
-    def report(
-        pred: np.ndarray, pred_binary: dict[str, np.ndarray], rows: np.ndarray
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {"overall": scores(gold[rows].tolist(), pred[rows])}
+    def report(p: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+        pred = np.array(SENTIMENT_LABELS)[p.argmax(axis=1)]
+        out: dict[str, Any] = {"overall": scores(gold[rows].tolist(), pred[rows].tolist())}
         out["by_language"] = {
             lang: scores(gold[rows & (language == lang)].tolist(), pred[rows & (language == lang)])
             for lang in sorted(set(language[rows]))
@@ -159,83 +119,82 @@ def evaluate(
         for name, (mask, binary_gold) in masks.items():
             keep = rows[mask]
             if keep.any():
-                acc = float(np.mean(pred_binary[name][keep] == binary_gold[keep]))
-                out[f"{name}_accuracy"] = round(acc, 4)
+                binary = binary_from_proba(p[mask], SENTIMENT_LABELS)
+                out[f"{name}_accuracy"] = round(
+                    float(np.mean(binary[keep] == binary_gold[keep])), 4
+                )
                 out[f"{name}_n"] = int(keep.sum())
+        out["by_source"] = {
+            str(src): scores(gold[rows & (source == src)].tolist(), pred[rows & (source == src)])
+            for src in sorted(set(source[rows]))
+        }
         return out
 
-    everything = np.ones(len(dev), dtype=bool)
-    head_pred = np.array(SENTIMENT_LABELS)[proba.argmax(axis=1)]
-    head = report(head_pred, binary(proba), everything)
     source = dev["source"].to_numpy()
-    head["by_source"] = {
-        str(src): scores(gold[source == src].tolist(), head_pred[source == src])
-        for src in sorted(set(source))
-    }
+    everything = np.ones(len(dev), dtype=bool)
+    head = report(proba, everything)
     head["ece"] = expected_calibration_error(proba, gold.tolist())
-
+    head["ece_by_language"] = {
+        lang: expected_calibration_error(proba[language == lang], gold[language == lang].tolist())
+        for lang in sorted(set(language))
+    }
     # Majority class per language (and per binary benchmark), learned on the training rows.
     majority_by_lang = train.groupby("language")["label"].agg(lambda s: s.value_counts().idxmax())
-    majority_pred = dev["language"].map(majority_by_lang).fillna(NEU).to_numpy()
-    train_masks = _binary_masks(train)
-    majority_binary = {}
-    for name, (mask, _) in masks.items():
-        train_gold = pd.Series(train_masks[name][1])
-        top = train_gold.value_counts().idxmax() if len(train_gold) else POS
-        majority_binary[name] = np.full(int(mask.sum()), top, dtype=object)
-    result = {"head": head, "majority": report(majority_pred, majority_binary, everything)}
+    majority = np.zeros_like(proba)
+    for lang, label in majority_by_lang.items():
+        majority[language == lang, SENTIMENT_LABELS.index(str(label))] = 1.0
+    result = {"head": head, "majority": report(majority, everything)}
     result["majority"]["by_language_label"] = {str(k): str(v) for k, v in majority_by_lang.items()}
-
     if vader_proba is not None:
-        vader_pred = np.array(SENTIMENT_LABELS)[vader_proba.argmax(axis=1)]
-        result["vader"] = report(vader_pred, binary(vader_proba), language == "en")
+        result["vader"] = report(vader_proba, language == "en")
     return result
 
 
-def _embed(
-    embedder: Embedder, texts: list[str], on_progress: ProgressCallback | None
-) -> np.ndarray:
-    # The protocol's embed() has no progress argument; ours do, third-party ones may not.
-    if on_progress is not None and "on_progress" in inspect.signature(embedder.embed).parameters:
-        return embedder.embed(texts, on_progress=on_progress)  # type: ignore[call-arg]
-    return embedder.embed(texts)
-
-
-def train_sentiment_head(
-    embedder: Embedder,
+def train_hybrid(
     data: pd.DataFrame,
+    embeddings: np.ndarray,
     *,
+    embedder_id: str,
     seed: int = 13,
     dev_fraction: float = 0.2,
-    on_progress: ProgressCallback | None = None,
+    config: HeadFitConfig | None = None,
     metadata: Mapping[str, Any] | None = None,
     with_vader: bool = True,
 ) -> TrainingResult:
-    """Splits, embeds once, fits the head on train, and evaluates on dev.
+    """Splits, fits one head per language on train, and evaluates on dev.
 
     Args:
-        embedder: Embedder whose vectors the head will classify.
         data: Frame from :func:`nlp.sentiment.data.load_sentiment_data`.
-        seed: Seed of the split, the CV folds and the solver.
-        dev_fraction: Share of each source x label stratum held out for evaluation.
-        on_progress: Called with ``(done, total)`` after each embedded chunk.
+        embeddings: Embeddings of ``data`` rows (same order).
+        embedder_id: ``model_id`` of the embedder that produced them.
+        seed: Seed of the split, folds and solvers.
+        dev_fraction: Share of each source x label stratum held out.
+        config: Head fit settings (the seed is taken from ``seed``).
         metadata: Extra notes stored in the artifact.
         with_vader: Also score the VADER baseline on the English dev rows.
 
     Returns:
-        The head (fitted on train only), dev metrics and the split.
+        The model (fitted on train only), dev metrics and the split.
     """
     data = data.reset_index(drop=True)
+    cfg = HeadFitConfig(**{**vars(config or HeadFitConfig()), "seed": seed})
     train_idx, dev_idx = split_train_dev(data, seed=seed, dev_fraction=dev_fraction)
     train, dev = data.iloc[train_idx], data.iloc[dev_idx]
-
     started = time.perf_counter()
-    vectors = _embed(embedder, data["text"].tolist(), on_progress)
-    embed_s = time.perf_counter() - started
-
-    strata = (train["source"] + "|" + train["label"]).tolist()
-    notes: dict[str, Any] = dict(metadata or {})
-    notes["split"] = {
+    heads, notes = {}, {}
+    for lang in HEAD_LANGUAGES:
+        rows = train_idx[(train["language"] == lang).to_numpy()]
+        part = data.iloc[rows]
+        heads[lang], notes[lang] = fit_language_head(
+            part["text"].tolist(),
+            part["label"].tolist(),
+            embeddings[rows],
+            (part["source"] + "|" + part["label"]).tolist(),
+            cfg,
+        )
+    fit_s = time.perf_counter() - started
+    meta: dict[str, Any] = dict(metadata or {})
+    meta["split"] = {
         "seed": seed,
         "dev_fraction": dev_fraction,
         "stratified_by": "source x label",
@@ -244,32 +203,42 @@ def train_sentiment_head(
         "train_sha256": fingerprint_texts(train["text"].tolist()),
         "dev_sha256": fingerprint_texts(dev["text"].tolist()),
     }
-    notes["data"] = {
+    meta["data"] = {
         str(src): {str(k): int(v) for k, v in part["label"].value_counts().sort_index().items()}
         for src, part in data.groupby("source", sort=True)
     }
-    started = time.perf_counter()
-    head = EmbeddingHeadSentiment.fit(
-        vectors[train_idx],
-        train["label"].tolist(),
-        embedder_id=embedder.model_id,
-        seed=seed,
-        strata=strata,
-        metadata=notes,
+    meta["heads"] = notes
+    meta["fit_config"] = {k: v for k, v in vars(cfg).items()}
+    model = HybridSentiment(
+        heads, embedder_id=embedder_id, fallback=FALLBACK_LANGUAGE, metadata=meta
     )
-    fit_s = time.perf_counter() - started
-
     dev_texts = dev["text"].tolist()
-    proba = head.predict_proba(dev_texts, vectors[dev_idx])
-    vader_proba = None
-    if with_vader:
-        vader_proba = VaderSentiment().predict_proba(dev_texts)
-    metrics = evaluate(proba, dev, train, vader_proba)
-    metrics["embed_texts_per_s"] = round(len(data) / max(embed_s, 1e-9), 1)
-    timings = {"embed_s": round(embed_s, 1), "fit_s": round(fit_s, 1)}
-    head.metadata["dev_metrics"] = _summary(metrics)
-    head.metadata["timings"] = timings
-    return TrainingResult(head, metrics, train_idx, dev_idx, timings)
+    dev_vectors = embeddings[dev_idx]
+    proba = model.predict_proba(dev_texts, dev_vectors)
+    vader = VaderSentiment().predict_proba(dev_texts) if with_vader else None
+    metrics = evaluate(proba, dev, train, vader)
+    metrics["parts"] = _ablation(model, dev, dev_vectors, train)
+    model.metadata["dev_metrics"] = _summary(metrics)
+    return TrainingResult(model, metrics, train_idx, dev_idx, {"fit_s": round(fit_s, 1)})
+
+
+def _ablation(
+    model: HybridSentiment, dev: pd.DataFrame, vectors: np.ndarray, train: pd.DataFrame
+) -> dict[str, Any]:
+    """Dev figures of each head's dense and sparse part alone (what stacking adds)."""
+    routes = np.asarray(model.route(dev["text"].tolist()))
+    out = {}
+    for part in ("dense", "sparse"):
+        proba = np.zeros((len(dev), len(SENTIMENT_LABELS)))
+        for lang, head in model.heads.items():
+            rows = np.flatnonzero(routes == lang)
+            if not rows.size:
+                continue
+            texts = [dev["text"].iloc[i] for i in rows]
+            x = vectors[rows] if part == "dense" else head.features.transform(texts)
+            proba[rows] = softmax(getattr(head, part)(x))
+        out[part] = _summary({"head": evaluate(proba, dev, train, None)["head"]})["head"]
+    return out
 
 
 def _summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,6 +256,8 @@ def _summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
         for key in ("nsmc_binary_accuracy", "uci_binary_accuracy", "ece"):
             if key in m:
                 entry[key] = m[key]
+        if "by_source" in m:
+            entry["drug_reviews_macro_f1"] = m["by_source"].get("drug_reviews", {}).get("macro_f1")
         out[model] = entry
     return out
 
@@ -299,9 +270,11 @@ def run_training(
     seed: int = 13,
     max_per_source: int | Mapping[str, int] | None = None,
     dev_fraction: float = 0.2,
+    cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
+    config: HeadFitConfig | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> TrainingResult:
-    """Loads the shared data, trains the head, writes the JSON artifact.
+    """Loads the shared data, embeds it (cached), trains, writes the JSON artifact.
 
     Args:
         data_dir: Shared data directory (None: see ``nlp.sentiment.data.resolve_data_dir``).
@@ -310,6 +283,8 @@ def run_training(
         seed: Seed of sampling, split and fit.
         max_per_source: Per-source caps (None: ``DEFAULT_MAX_PER_SOURCE``).
         dev_fraction: Held-out share per source x label.
+        cache_dir: Embedding cache folder (None: no cache).
+        config: Head fit settings.
         on_progress: Embedding progress callback ``(done, total)``.
 
     Returns:
@@ -320,22 +295,32 @@ def run_training(
     caps = DEFAULT_MAX_PER_SOURCE if max_per_source is None else max_per_source
     data = load_sentiment_data(data_dir, max_per_source=caps, seed=seed)
     embedder = get_embedder(embedder_name)
+    started = time.perf_counter()
+    texts = data["text"].tolist()
+    if cache_dir is None:
+        vectors = embedder.embed(texts, on_progress=on_progress)
+    else:
+        vectors = EmbeddingCache(cache_dir, embedder.model_id).embed(embedder, texts, on_progress)
+    embed_s = time.perf_counter() - started
     metadata = {
         "embedder_name": embedder_name,
         "max_per_source": caps if isinstance(caps, int) else dict(caps),
         "sampling_seed": seed,
-        "excluded_sources": ["skytrax"],
+        "excluded": [*EXCLUDED_SOURCES, "demo NSMC review ids"],
         "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
     }
-    result = train_sentiment_head(
-        embedder,
+    result = train_hybrid(
         data,
+        vectors,
+        embedder_id=embedder.model_id,
         seed=seed,
         dev_fraction=dev_fraction,
-        on_progress=on_progress,
+        config=config,
         metadata=metadata,
     )
-    result.artifact_path = result.head.save(out_path)
+    result.timings["embed_s"] = round(embed_s, 1)
+    result.model.metadata["timings"] = dict(result.timings)
+    result.artifact_path = result.model.save(out_path)
     return result
 
 
@@ -346,12 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--embedder", default=DEFAULT_EMBEDDER)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument(
-        "--max-per-source",
-        type=int,
-        default=None,
-        help="one cap for every source (default: per-source caps)",
-    )
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     parser.add_argument("--metrics-out", type=Path, default=None, help="write full metrics JSON")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -368,19 +348,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out,
         embedder_name=args.embedder,
         seed=args.seed,
-        max_per_source=args.max_per_source,
+        cache_dir=args.cache_dir,
         on_progress=progress,
     )
-    report = {
-        "artifact": str(result.artifact_path),
-        "model_version": result.head.model_version,
-        "timings": result.timings | {"total_s": round(time.perf_counter() - started, 1)},
-        "summary": result.head.metadata["dev_metrics"],
-    }
     if args.metrics_out is not None:
         args.metrics_out.write_text(json.dumps(result.metrics, indent=1), encoding="utf-8")
-    sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    sys.stdout.write(json.dumps(training_report(result, started), indent=1) + "\n")
     return 0
+
+
+def training_report(result: TrainingResult, started: float | None = None) -> dict[str, Any]:
+    """The figures printed after training (artifact, version, sizes, dev summary, parts)."""
+    path = result.artifact_path
+    timings = dict(result.timings)
+    if started is not None:
+        timings["total_s"] = round(time.perf_counter() - started, 1)
+    return {
+        "artifact": str(path) if path else None,
+        "artifact_bytes": path.stat().st_size if path and path.is_file() else None,
+        "model_version": result.model.model_version,
+        "timings": timings,
+        "summary": result.model.metadata["dev_metrics"],
+        "parts": result.metrics.get("parts"),
+    }
 
 
 if __name__ == "__main__":

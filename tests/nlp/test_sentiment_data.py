@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nlp.sentiment import data as data_module
 from nlp.sentiment.data import (
     COLUMNS,
     fingerprint_texts,
     load_drug_reviews,
     load_nsmc,
     load_sentiment_data,
+    load_skytrax_lounge,
     load_uci,
     load_vader_groundtruth,
     nsmc_label,
@@ -65,6 +67,10 @@ def data_dir(tmp_path: Path) -> Path:
     )
     (tmp_path / "skytrax").mkdir()
     (tmp_path / "skytrax" / "seat.csv").write_text("content,overall_rating\nGreat seat,10\n")
+    (tmp_path / "skytrax" / "lounge.csv").write_text(
+        "content,overall_rating\nDirty lounge,1\nIt was ok,3\nLovely showers,5\n"
+        "On a 1-10 scale,8\nNo rating,\n"
+    )
     return tmp_path
 
 
@@ -78,6 +84,21 @@ def test_nsmc_mapping_cleaning_and_dedup(data_dir: Path) -> None:
     )
     assert df["text"].iloc[0] == "리뷰 1점 & 끝"
     assert set(df["language"]) == {"ko"} and set(df["source"]) == {"nsmc"}
+
+
+def test_nsmc_demo_reviews_are_excluded(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = data_dir / "demo.tsv"
+    demo.write_text("review_id\tmovie_id\tdate\trating\treview\n3\t1\t2015-01-01\t4\tx\n")
+    monkeypatch.setattr(data_module, "DEMO_NSMC", demo)
+    df = load_nsmc(data_dir)
+    assert len(df) == 9 and 4.0 not in set(df["rating"])
+
+
+def test_skytrax_lounge_mapping_skips_other_scales(data_dir: Path) -> None:
+    df = load_skytrax_lounge(data_dir)
+    assert df["text"].tolist() == ["Dirty lounge", "It was ok", "Lovely showers"]
+    assert df["label"].tolist() == ["negative", "neutral", "positive"]
+    assert set(df["source"]) == {"skytrax_lounge"} and set(df["language"]) == {"en"}
 
 
 def test_uci_mapping(data_dir: Path) -> None:
@@ -128,12 +149,12 @@ def test_nsmc_label_boundaries() -> None:
     ]
 
 
-def test_load_all_caps_seeded_and_never_skytrax(data_dir: Path) -> None:
+def test_load_all_caps_seeded_and_never_skytrax_seat(data_dir: Path) -> None:
     full = load_sentiment_data(data_dir, max_per_source={})
     # Two UCI sentences occur in all three UCI files: kept once, so none straddles the split.
-    assert len(full) == 10 + (9 - 4) + 20 + 3
+    assert len(full) == 10 + (9 - 4) + 20 + 3 + 3
     assert not full["text"].duplicated().any()
-    assert not full["source"].str.contains("skytrax").any()
+    assert not full["source"].str.contains("seat").any()
     assert "Great seat" not in set(full["text"])
     capped = load_sentiment_data(data_dir, max_per_source=2, seed=5)
     assert capped.groupby("source").size().max() == 2

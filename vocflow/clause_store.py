@@ -1,0 +1,234 @@
+"""Clause-level sentiment in the store: the ``clause_sentiment`` table and theme mentions.
+
+Kept out of ``vocflow/store.py`` (which holds the core schema): this module creates its own
+table on first use. Clause embeddings go through the store's embedding cache (keyed by the
+clause's content hash), so a re-run embeds no clause twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from nlp.protocols import Embedder, SentimentModel
+from nlp.sentiment.clauses import MIXED, ClauseResult, classify_clauses, mention_label
+from nlp.text import content_hash
+from vocflow.store import Store
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS clause_sentiment (
+    item_key VARCHAR NOT NULL,
+    model_version VARCHAR NOT NULL,
+    clause_idx INTEGER NOT NULL,
+    text_hash VARCHAR NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    clause_hash VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    probs FLOAT[] NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (item_key, model_version, clause_idx)
+);
+"""
+
+
+def ensure_schema(store: Store) -> None:
+    """Creates the ``clause_sentiment`` table when missing (idempotent)."""
+    store.con.execute(_DDL)
+
+
+def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embeds texts through the store's embedding cache (content hash, model id).
+
+    Args:
+        store: Store holding the cache.
+        embedder: Embedder.
+        texts: Cleaned texts (e.g. clauses).
+
+    Returns:
+        Float32 embeddings in input order, shape ``(len(texts), dim)``.
+    """
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    hashes = [content_hash(t) for t in texts]
+    missing = store.missing_embeddings(hashes, embedder.model_id)
+    if missing:
+        text_of = dict(zip(hashes, texts, strict=True))
+        for start in range(0, len(missing), 256):
+            part = missing[start : start + 256]
+            store.save_embeddings(
+                part, embedder.model_id, embedder.embed([text_of[h] for h in part])
+            )
+    return store.load_embeddings(hashes, embedder.model_id)
+
+
+def save_clauses(
+    store: Store,
+    item_keys: Sequence[str],
+    text_hashes: Sequence[str],
+    model_version: str,
+    result: ClauseResult,
+) -> int:
+    """Replaces the stored clauses of these items for ``model_version``.
+
+    Args:
+        store: The store.
+        item_keys: Items, in the order of ``result``.
+        text_hashes: Their text hashes (a changed text invalidates its clauses).
+        model_version: Version the labels belong to.
+        result: Output of ``nlp.sentiment.clauses.classify_clauses``.
+
+    Returns:
+        Number of clause rows written.
+    """
+    ensure_schema(store)
+    rows = []
+    for key, text_hash, clauses, proba, labels in zip(
+        item_keys, text_hashes, result.clauses, result.clause_proba, result.clause_labels,
+        strict=True,
+    ):  # fmt: skip
+        for idx, (clause, probs, label) in enumerate(zip(clauses, proba, labels, strict=True)):
+            rows.append(
+                (key, model_version, idx, text_hash, clause.start, clause.end,
+                 content_hash(clause.text), label, probs.astype(np.float32).tolist())
+            )  # fmt: skip
+    frame = pd.DataFrame(
+        rows,
+        columns=["item_key", "model_version", "clause_idx", "text_hash", "start_char",
+                 "end_char", "clause_hash", "label", "probs"],
+    )  # fmt: skip
+    frame["created_at"] = datetime.now(UTC)
+    store.con.register("new_clauses", frame)
+    try:
+        with store.transaction():
+            store.con.execute(
+                "DELETE FROM clause_sentiment WHERE model_version = ? "
+                "AND item_key IN (SELECT unnest(?))",
+                [model_version, list(item_keys)],
+            )
+            if len(frame):
+                store.con.execute(
+                    "INSERT INTO clause_sentiment SELECT item_key, model_version, clause_idx, "
+                    "text_hash, start_char, end_char, clause_hash, label, probs::FLOAT[], "
+                    "created_at FROM new_clauses"
+                )
+    finally:
+        store.con.unregister("new_clauses")
+    return len(frame)
+
+
+def load_clauses(store: Store, item_keys: Sequence[str], model_version: str) -> pd.DataFrame:
+    """Returns the stored clauses of these items, ordered by item and clause index.
+
+    Columns: ``item_key, clause_idx, start_char, end_char, clause_hash, label, probs``.
+    """
+    ensure_schema(store)
+    return store.con.execute(
+        "SELECT item_key, clause_idx, start_char, end_char, clause_hash, label, probs "
+        "FROM clause_sentiment WHERE model_version = ? AND item_key IN (SELECT unnest(?)) "
+        "ORDER BY item_key, clause_idx",
+        [model_version, list(item_keys)],
+    ).df()
+
+
+def theme_mention_sentiment(
+    store: Store,
+    embedder: Embedder,
+    items: pd.DataFrame,
+    labels: pd.Series,
+    version: str,
+    assignments: np.ndarray,
+    theme_rows: pd.DataFrame,
+) -> pd.Series:
+    """Sentiment of each item's theme mention: mixed items speak through one clause.
+
+    For an item labelled ``mixed`` and assigned to a theme, the mention takes the label of the
+    item's clause closest (cosine) to the theme centroid: "seat comfortable but food awful"
+    counts as negative for a food theme and positive for a seat theme. Other items keep their
+    label; outliers (theme -1) keep ``mixed``.
+
+    Args:
+        store: Store with the clause table and embedding cache.
+        embedder: The pipeline's embedder (the centroids live in its space).
+        items: Items with ``item_key`` and ``text_clean``, in the order of ``assignments``.
+        labels: Item labels indexed like ``items``.
+        version: Enrichment version the clauses were stored under (``clause_version``).
+        assignments: Theme id per item (-1 = outlier).
+        theme_rows: Themes with ``theme_id`` and ``centroid`` (L2-normalised), as returned
+            by ``vocflow.analysis.fit_themes``.
+
+    Returns:
+        Mention labels indexed like ``items``.
+    """
+    out = labels.copy()
+    mixed = np.flatnonzero((labels == MIXED).to_numpy() & (np.asarray(assignments) >= 0))
+    if not mixed.size:
+        return out
+    centroids = {
+        int(t): np.asarray(c, dtype=np.float32)
+        for t, c in zip(theme_rows["theme_id"], theme_rows["centroid"], strict=True)
+    }
+    keys = items["item_key"].to_numpy()[mixed].tolist()
+    clauses = load_clauses(store, keys, version)
+    by_item = {k: part for k, part in clauses.groupby("item_key", sort=False)}
+    for pos, key in zip(mixed, keys, strict=True):
+        part = by_item.get(key)
+        if part is None or part.empty:
+            continue
+        text = str(items["text_clean"].iloc[pos])
+        clause_texts = [
+            text[a:b] for a, b in zip(part["start_char"], part["end_char"], strict=True)
+        ]
+        vectors = embed_texts_cached(store, embedder, clause_texts)
+        centroid = centroids.get(int(assignments[pos]))
+        out.iloc[pos] = mention_label(MIXED, part["label"].tolist(), vectors, centroid)
+    return out
+
+
+def clause_version(model_version: str, threshold: float) -> str:
+    """Enrichment version of clause-aware labels (the mixed rule is part of the label)."""
+    return f"{model_version}+clauses:{threshold:g}"
+
+
+def classify_and_store_clauses(
+    store: Store,
+    model: SentimentModel,
+    todo: pd.DataFrame,
+    item_proba: np.ndarray,
+    embedder: Embedder | None,
+    version: str,
+    threshold: float,
+) -> list[str]:
+    """Classifies the clauses of ``todo`` items, stores them, returns the item labels.
+
+    Args:
+        store: The store (clause table and embedding cache).
+        model: Sentiment model.
+        todo: Items with ``item_key, text_clean, text_hash, language``.
+        item_proba: Whole-text probabilities of ``todo``.
+        embedder: Embedder for clause embeddings (needed when the model needs embeddings).
+        version: Enrichment version (see :func:`clause_version`).
+        threshold: Clause confidence of the mixed rule.
+
+    Returns:
+        Item labels (``mixed`` where clauses disagree confidently), in ``todo`` order.
+    """
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if embedder is None:
+            raise ValueError(f"{model.model_version} needs an embedder to classify clauses")
+        return embed_texts_cached(store, embedder, texts)
+
+    result = classify_clauses(
+        model,
+        todo["text_clean"].tolist(),
+        todo["language"].fillna("und").tolist(),
+        item_proba,
+        embed=embed,
+        threshold=threshold,
+    )
+    save_clauses(store, todo["item_key"].tolist(), todo["text_hash"].tolist(), version, result)
+    return result.item_labels
