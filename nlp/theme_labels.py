@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+
+from nlp.tokenize import PHRASE_BREAK, ThemeTokenizer
 
 LABEL_SEPARATOR = " · "
 
@@ -193,3 +197,38 @@ def select_representatives(
             picked.append(choice)
             picked_keys.add(key)
     return tuple(int(member_idx[p]) for p in picked)
+
+
+def distinctive_terms(
+    texts: Sequence[str], member_idx: Sequence[int] | np.ndarray, top_n: int = 8, min_df: int = 2
+) -> list[str]:
+    """Keywords of a theme that no c-TF-IDF fit produced (curated themes, taxonomy seeds).
+
+    Scores each content token (``ThemeTokenizer``) by ``df_in · log(lift)``, where ``df_in``
+    is the number of member documents containing it and ``lift`` its document frequency
+    among members over its (add-one smoothed) frequency in the whole corpus: frequent in the
+    theme and rarer elsewhere, like c-TF-IDF but with no model state.
+
+    Args:
+        texts: All documents.
+        member_idx: Indices of the theme's documents.
+        top_n: Keywords returned.
+        min_df: Fewest member documents a keyword occurs in.
+
+    Returns:
+        Keywords, best first (ties alphabetical).
+    """
+    tokenizer = ThemeTokenizer()
+    doc_sets = [{t for t in tokenizer(text) if t != PHRASE_BREAK} for text in texts]
+    members = {int(i) for i in member_idx}
+    if not members:
+        return []
+    df_all: Counter[str] = Counter(t for tokens in doc_sets for t in tokens)
+    df_in: Counter[str] = Counter(t for i in members for t in doc_sets[i])
+    n_in, n_all = len(members), len(doc_sets)
+    scored = []
+    for term, count in df_in.items():
+        lift = (count / n_in) / ((df_all[term] + 1) / (n_all + 1))
+        if count >= min_df and lift > 1.0:
+            scored.append((-count * math.log(lift), term))
+    return [term for _, term in sorted(scored)[:top_n]]

