@@ -18,6 +18,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from connectors.registry import build_connector
@@ -29,12 +30,21 @@ from outputs.markdown import render_markdown
 from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
+from vocflow.alerts import alerts_markdown, emerging_alerts
 from vocflow.analysis import classify_items, embed_items, fit_themes
+from vocflow.calibration import auto_calibrate, with_calibration
+from vocflow.clause_store import clause_version, theme_mention_sentiment
+from vocflow.erasure import apply_retention
+from vocflow.faults import checkpoint
 from vocflow.ingest import IngestCounts, ingest_source
+from vocflow.painpoints import bundle_tables, load_report_inputs
+from vocflow.privacy import PrivacyPolicy
 from vocflow.reporting import ranking_frame, score_note, theme_infos
 from vocflow.secrets import customer_salt
 from vocflow.settings import Settings, load_settings
 from vocflow.store import Store
+from vocflow.theme_run import config_from_settings as theme_run_config
+from vocflow.theme_run import report_fields as theme_report_fields
 
 
 def _run_name() -> str:
@@ -73,6 +83,7 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
                 c.new,
                 c.quarantined,
             ),
+            policy=PrivacyPolicy.from_settings(settings.privacy),
         )
     logger.info(
         "%s: read %d, new %d, updated %d, unchanged %d, quarantined %d (new %d), bookmark %s",
@@ -107,10 +118,14 @@ def analyse_task(
         logger.info("embeddings: %d items, %d newly embedded", embedded.total, embedded.computed)
 
         started = time.perf_counter()
-        sentiment_model = build_sentiment(settings.sentiment.name, settings.sentiment.options)
+        sent = settings.sentiment
+        base_model = build_sentiment(sent.name, sent.options)
+        auto_calibrate(store, settings, embedder, base_model, logger.info)
+        sentiment_model = with_calibration(settings, base_model, logger.info)
         labels, classified = classify_items(
-            store, sentiment_model, items, embeddings, embedder.model_id
-        )
+            store, sentiment_model, items, embeddings, embedder.model_id,
+            embedder=embedder, clauses=sent.clauses, mixed_threshold=sent.mixed_threshold,
+        )  # fmt: skip
         timings["sentiment"] = time.perf_counter() - started
         logger.info("sentiment: %d newly classified", classified.computed)
 
@@ -121,16 +136,26 @@ def analyse_task(
         **settings.themes.options,
     }
     theme_model = build_theme_model(settings.themes.name, theme_options)
-    result, theme_rows = fit_themes(theme_model, items, embeddings)
+    version = clause_version(sentiment_model.model_version, sent.mixed_threshold)
+    stable = theme_run_config(settings, run_id, version if sent.clauses else None)
+    with Store(settings.store_file) as store:  # stable IDs, refit rule, taxonomy, areas
+        result, theme_rows = fit_themes(theme_model, items, embeddings, (store, stable, embedder))
     timings["themes"] = time.perf_counter() - started
     logger.info(
         "themes: %d, outliers %.1f%% (before reassignment %.1f%%)",
         len(result.themes), 100 * result.outlier_share, 100 * result.outlier_share_initial,
     )  # fmt: skip
+    checkpoint("themes:computed")
     with Store(settings.store_file) as store:
         store.save_themes(
             run_id, theme_rows, items[["item_key"]].assign(theme_id=result.assignments)
         )
+        if sent.clauses:  # a mixed item's theme mention takes the sentiment of its clause
+            version = clause_version(sentiment_model.model_version, sent.mixed_threshold)
+            labels = theme_mention_sentiment(
+                store, embedder, items, labels, version, result.assignments, theme_rows
+            )
+    checkpoint("themes:saved")
     return {
         "items": items,
         "since": since,
@@ -157,6 +182,7 @@ def report_task(
     items = analysis["items"]
     result = analysis["result"]
     frame = ranking_frame(items, analysis["labels"], result)
+    inputs = load_report_inputs(settings.analysis, settings.store_file)
     report = build_report(
         frame,
         theme_infos(items, result),
@@ -177,9 +203,13 @@ def report_task(
             f"Theme outliers after reassignment: {100 * result.outlier_share:.1f}% "
             f"(before: {100 * result.outlier_share_initial:.1f}%).",
         ],
+        options=inputs.options,
+        churned=inputs.churned,
+        actions=inputs.actions,
     )
+    report = report.model_copy(update=theme_report_fields(result))  # areas, changes
     stats = report.pain_points
-    run_dir = write_bundle(report, settings.reports_path, run_json)
+    run_dir = write_bundle(report, settings.reports_path, run_json, bundle_tables(frame, report))
     markdown = render_markdown(report)
     create_markdown_artifact(
         key="vocflow-report", markdown=markdown, description=f"vocflow run {run_id}"
@@ -195,13 +225,25 @@ def report_task(
         link=(run_dir / "report.html").resolve().as_uri(),
         link_text="HTML report",
     )
+    checkpoint("report:written")
     logger.info("report written to %s", run_dir)
+    # One Prefect event per emerging theme: automations turn them into notifications.
+    alerts = emerging_alerts(report) if settings.analysis.alerts_enabled else []
+    for alert in alerts:
+        logger.warning("emerging issue: %s", alert.payload["reason"])
+        emit_event(event=alert.event, resource=alert.resource, payload=alert.payload)
+    if alerts:
+        create_markdown_artifact(
+            key="vocflow-emerging", markdown=alerts_markdown(alerts),
+            description=f"{len(alerts)} emerging themes in run {run_id}",
+        )  # fmt: skip
     top = [
         {"rank": s.rank, "label": s.label, "volume": s.volume, "nps_impact": s.nps_impact,
          "impact_ci": [s.impact_ci_low, s.impact_ci_high]}
         for s in stats[:5]
     ]  # fmt: skip
-    return {"run_dir": str(run_dir), "top": top}
+    emerging = [{"label": a.payload["label"], "status": a.payload["status"]} for a in alerts]
+    return {"run_dir": str(run_dir), "top": top, "emerging": emerging}
 
 
 @flow(
@@ -226,6 +268,10 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     timings: dict[str, float] = {}
     with Store(settings.store_file) as store:
         store.start_run(run_id, params.model_dump(mode="json"))
+        # Retention runs first, so that nothing past it is analysed or reported.
+        days = settings.privacy.retention_days
+        retention = vars(apply_retention(store, days)) if days else None
+    checkpoint("flow:started")
 
     ingest_counts: list[IngestCounts] = []
     started = time.perf_counter()
@@ -234,6 +280,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
         for name in names:
             ingest_counts.append(ingest_task(settings, name, run_id))
     timings["ingest"] = time.perf_counter() - started
+    checkpoint("ingest:done")
 
     analysis = analyse_task(settings, params, run_id, timings)
     run_json: dict[str, Any] = {
@@ -252,6 +299,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
             "analysed": len(analysis["items"]),
         },
         "sources": {c.source: vars(c) for c in ingest_counts},
+        "retention_deleted": retention,
         "texts_embedded": analysis["embedded"].computed if "embedded" in analysis else 0,
         "texts_classified": analysis["classified"].computed if "classified" in analysis else 0,
         "timings_s": timings,
@@ -276,6 +324,8 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     run_json["report_dir"] = outcome["run_dir"]
     _rewrite_run_json(Path(outcome["run_dir"]), settings.reports_path, run_json)
     run_json["top"] = outcome["top"]
+    run_json["emerging"] = outcome["emerging"]
+    checkpoint("flow:finishing")
     with Store(settings.store_file) as store:
         store.finish_run(run_id, "completed", run_json)
     return run_json

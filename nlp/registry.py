@@ -58,10 +58,13 @@ def default_head_path() -> Path:
 
 
 def _embedding_head(**options: Any) -> SentimentModel:
-    from nlp.sentiment.head import EmbeddingHeadSentiment
+    # The artifact's "format" picks the class: hybrid (default) or the older dense-only head.
+    from nlp.sentiment.hybrid import load_head
 
     path = Path(options.pop("path", None) or default_head_path())
-    return EmbeddingHeadSentiment.load(path, **options)
+    if options:
+        raise ValueError(f"sentiment 'embedding-head' takes only options.path, got {options}")
+    return load_head(path)
 
 
 def _transformers(**options: Any) -> SentimentModel:

