@@ -8,7 +8,8 @@ Operations, applied in this order (``apply_taxonomy``):
 
 1. ``seeds`` (guided themes): a name and example phrases. The examples' mean embedding is the
    seed centroid. If a theme's centroid is within ``seed_match_similarity`` of it, that theme
-   is the seed (it takes the seed's name); otherwise the items at least
+   is the seed (it takes the seed's name) provided it beats the next theme by
+   ``seed_match_margin`` and no earlier seed took it; otherwise the items at least
    ``seed_assign_similarity`` close to the seed and closer to it than to their own theme's
    centroid form a new curated theme. Pinned themes that the fit did not find again are
    re-created the same way from their stored centroid.
@@ -25,7 +26,9 @@ Curated themes (seeds, split-offs) get a stable ID of their own, keyed by their 
 Seed thresholds (multilingual-e5, measured 2026-11-23 on the Skytrax seat and NSMC fits):
 the centroid of a seed's examples has cosine 0.93–0.97 with the theme that is about it
 ("legroom", "배우 연기", "지루한 스토리") and at most 0.89 with any theme when no theme is about
-it ("Wi-Fi" on seat reviews): ``seed_match_similarity`` 0.93. Item cosines to a seed
+it ("Wi-Fi" on seat reviews): ``seed_match_similarity`` 0.93. The best theme beat the
+second by 0.010 ("legroom") to 0.022 ("배우 연기"), but by 0.004 for "지루한 스토리", which
+several NSMC themes are near: ``seed_match_margin`` 0.005. Item cosines to a seed
 centroid run higher in Korean (median 0.87, a third of NSMC ≥ 0.88) than in English (median
 0.81–0.85), hence ``seed_assign_similarity`` 0.90 plus the rule that an item must be closer
 to the seed than to its own theme.
@@ -100,6 +103,7 @@ class Taxonomy(BaseModel):
     split_off: list[SplitOffRule] = Field(default_factory=list)
     seeds: list[SeedTheme] = Field(default_factory=list)
     seed_match_similarity: float = 0.93
+    seed_match_margin: float = 0.005
     seed_assign_similarity: float = 0.90
     min_curated_size: int = Field(default=3, ge=1)
 
@@ -201,42 +205,50 @@ def apply_taxonomy(
         # Items close to the centroid and closer to it than to their own theme's centroid.
         own = {t: centroid_of(t) for t in themes if t != theme_id}
         sims = embeddings @ centroid
-        moved = 0
+        moved: list[tuple[int, int]] = []
         for i in np.flatnonzero(sims >= taxonomy.seed_assign_similarity):
             current = int(assignments[i])
             own_c = own.get(current)
             if current == theme_id:
                 continue
             if own_c is None or sims[i] > float(embeddings[i] @ own_c):
-                assignments[i] = theme_id
-                moved += 1
-        if moved >= taxonomy.min_curated_size or (assignments == theme_id).any():
-            themes.setdefault(theme_id, Theme(theme_id, label, (), 0, ()))
-            labels[theme_id] = label
-            changed.add(theme_id)
-            for t in own:
-                changed.add(t)
-        return moved
+                moved.append((int(i), current))
+        if len(moved) < taxonomy.min_curated_size and not (assignments == theme_id).any():
+            return 0  # too few items to make a theme of
+        for item, current in moved:
+            assignments[item] = theme_id
+            changed.add(current)
+        themes.setdefault(theme_id, Theme(theme_id, label, (), 0, ()))
+        labels[theme_id] = label
+        changed.add(theme_id)
+        return len(moved)
 
     # 1. Pinned themes the fit lost, then seeds.
     for theme_id, (label, centroid) in sorted((pinned or {}).items()):
         if theme_id not in themes and centroid is not None:
             n = grow_from(theme_id, np.asarray(centroid, dtype=np.float32), label)
             log["applied"].append({"op": "pin-restore", "theme": theme_id, "items": n})
+    claimed: set[int] = set()
     for seed in taxonomy.seeds:
         seed_c = (seed_centroids or {}).get(seed.name)
         if seed_c is None:
             log["unresolved"].append({"op": "seed", "name": seed.name, "why": "no embedding"})
             continue
-        best_id, best_sim = None, -1.0
-        for theme_id in sorted(themes):
-            c = centroid_of(theme_id)
-            sim = -1.0 if c is None else float(c @ seed_c)
-            if sim > best_sim:
-                best_id, best_sim = theme_id, sim
-        if best_id is not None and best_sim >= taxonomy.seed_match_similarity:
-            labels[best_id] = seed.name
-            log["applied"].append({"op": "seed-found", "name": seed.name, "theme": best_id})
+        sims = {t: float(c @ seed_c) for t in sorted(themes) if (c := centroid_of(t)) is not None}
+        ranked = sorted(sims, key=lambda t: -sims[t])
+        # The seed names a theme only if that theme is clearly the closest (a generic theme
+        # is close to every seed) and no other seed has claimed it.
+        if (
+            ranked
+            and ranked[0] not in claimed
+            and sims[ranked[0]] >= taxonomy.seed_match_similarity
+            and (
+                len(ranked) == 1 or sims[ranked[0]] - sims[ranked[1]] >= taxonomy.seed_match_margin
+            )
+        ):
+            labels[ranked[0]] = seed.name
+            claimed.add(ranked[0])
+            log["applied"].append({"op": "seed-found", "name": seed.name, "theme": ranked[0]})
             continue
         n = grow_from(curated_ids[seed.name], seed_c, seed.name)
         log["applied"].append({"op": "seed-grown", "name": seed.name, "items": n})

@@ -5,14 +5,13 @@ Pipeline (``BERTopicThemeModel.fit``):
 1. Duplicates folded (``theme_refine.fold_duplicates``): identical texts are fitted once, in
    a canonical order, so repeated templates cannot form fake themes and the input order does
    not matter; sizes still count every copy.
-2. UMAP (cosine, min_dist 0) → HDBSCAN (eom) inside BERTopic, on the caller's embeddings;
-   nothing is ever embedded or downloaded here (``embedding_model=None``). Settings scale
-   with the corpus: ``min_cluster_size = max(min_theme_size, round(min_theme_share · n))``
-   (themes below 0.5 % of a large corpus are not worth a report line), HDBSCAN
-   ``min_samples = min(5, min_cluster_size)`` (hdbscan's default, min_samples =
-   min_cluster_size, declares many border documents noise: banking77 test, 5 seeds,
-   min_cluster_size 15: outliers before reassignment 14 % → 9 %, NMI after it
-   0.753 → 0.770), UMAP neighbours ``min(n_neighbors, n // 3)``.
+2. UMAP (cosine, min_dist 0) → HDBSCAN (eom) inside BERTopic on the caller's embeddings
+   (``embedding_model=None``: nothing is embedded or downloaded here), scaled to the corpus:
+   ``min_cluster_size = max(min_theme_size, round(min_theme_share · n))``, HDBSCAN
+   ``min_samples = min(5, min_cluster_size)`` (hdbscan's default, = min_cluster_size, makes
+   border documents noise: banking77 test, 5 seeds: outliers 14 % → 9 %, final NMI
+   0.753 → 0.770), UMAP neighbours ``min(n_neighbors, n // 3)``; "leaf" selection when one
+   eom cluster holds over ``max_theme_share`` (``theme_refine.leaf_if_swallowed``).
 3. Keywords: c-TF-IDF over ``ThemeTokenizer`` tokens (Korean content morphemes, English
    words minus stop lists), unigrams and bigrams, ``reduce_frequent_words``.
 4. Outliers (``outlier_strategy``): "lda" (default, ``theme_refine.refine_with_lda``) fits a
@@ -20,8 +19,8 @@ Pipeline (``BERTopicThemeModel.fit``):
    centroid cosine is below ``outlier_similarity`` (off-domain text stays an outlier);
    "centroid" (``reassign_outliers``) moves outliers to the nearest centroid above the same
    threshold. Keywords are then recomputed on the final assignment.
-5. Themes renumbered 0..k-1 by size, labelled (``theme_labels.make_labels``) and given diverse
-   representative quotes (``theme_labels.select_representatives``).
+5. Themes renumbered 0..k-1 by size, labelled from keywords found in ≥ 10 % of their
+   documents (``theme_labels.covered_first``, ``make_labels``), 3 diverse quotes each.
 
 Two BERTopic details this module works around:
 
@@ -45,10 +44,12 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from nlp.protocols import Theme, ThemeResult
-from nlp.theme_labels import make_labels, select_representatives
+from nlp.theme_labels import covered_first, make_labels, select_representatives
 from nlp.theme_refine import (
     DEFAULT_OUTLIER_SIMILARITY,
+    empty_result,
     fold_duplicates,
+    leaf_if_swallowed,
     normalise_rows,
     reassign_outliers,
     refine_with_lda,
@@ -62,19 +63,6 @@ _MIN_DF_CORPUS = 100
 _BERTOPIC_EMPTY_DOC = "emptydoc"
 
 
-def _empty_result(n_docs: int, reason: str, info: dict[str, Any], t0: float) -> ThemeResult:
-    info.update(reason=reason, n_themes=0, fit_seconds=round(time.perf_counter() - t0, 3))
-    share = 1.0 if n_docs else 0.0
-    info.update(outlier_share_initial=share, outlier_share=share)
-    return ThemeResult(
-        assignments=np.full(n_docs, -1, dtype=np.int64),
-        themes=[],
-        outlier_share_initial=share,
-        outlier_share=share,
-        info=info,
-    )
-
-
 class BERTopicThemeModel:
     """``ThemeModel`` built on BERTopic with precomputed embeddings (see module docstring).
 
@@ -84,6 +72,8 @@ class BERTopicThemeModel:
             corpora (see module docstring).
         min_samples: HDBSCAN ``min_samples`` cap (None = hdbscan's default).
         outlier_strategy: "lda" or "centroid" (see module docstring).
+        max_theme_share: With "eom", a cluster above this share of the documents makes the
+            fit re-select clusters with "leaf" (``theme_refine.leaf_if_swallowed``).
         seed: UMAP random state; same inputs and seed give identical results.
         n_neighbors: UMAP neighbours (scaled down for corpora under 3·n_neighbors docs).
         n_components: UMAP output dimension.
@@ -104,6 +94,7 @@ class BERTopicThemeModel:
         min_theme_share: float = 0.005,
         min_samples: int | None = 5,
         outlier_strategy: str = "lda",
+        max_theme_share: float = 0.4,
         seed: int = 42,
         n_neighbors: int = 15,
         n_components: int = 5,
@@ -126,6 +117,7 @@ class BERTopicThemeModel:
         self.min_theme_share = min_theme_share
         self.min_samples = min_samples
         self.outlier_strategy = outlier_strategy
+        self.max_theme_share = max_theme_share
         self.seed = seed
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -184,7 +176,7 @@ class BERTopicThemeModel:
         }
         min_size = self._min_cluster_size(m)
         if m < 2 * min_size:
-            return _empty_result(
+            return empty_result(
                 n, f"fewer than 2*min_cluster_size={2 * min_size} distinct docs", info, t0
             )
         emb = normalise_rows(np.asarray(embeddings, dtype=np.float32)[unique])
@@ -194,10 +186,10 @@ class BERTopicThemeModel:
         n_distinct = len(np.unique(np.round(projection, 4)))
         if n_distinct < self.n_components + 2:
             # UMAP's spectral layout needs more distinct points than output dimensions + 1.
-            return _empty_result(n, f"only {n_distinct} distinct embeddings", info, t0)
+            return empty_result(n, f"only {n_distinct} distinct embeddings", info, t0)
         vocabulary = self._vocabulary(docs, info)
         if not vocabulary:
-            return _empty_result(n, "no keyword tokens in the documents", info, t0)
+            return empty_result(n, "no keyword tokens in the documents", info, t0)
 
         topic_model = self._bertopic(m, vocabulary)
         # BERTopic concatenates each topic's documents; DOC_BREAK stops bigrams across them.
@@ -209,16 +201,22 @@ class BERTopicThemeModel:
             # BERTopic's nr_topics counts the outlier topic as one of the topics.
             topic_model.reduce_topics(bt_docs, nr_topics=self.max_themes + int((initial < 0).any()))
             initial = np.asarray(topic_model.topics_, dtype=np.int64)
+        bertopic_topics = initial
+        if self.cluster_selection == "eom" and self.max_theme_share < 1.0:
+            initial, info["leaf_fallback"] = leaf_if_swallowed(
+                initial, topic_model.umap_model.embedding_, weights, self.max_theme_share,
+                self._min_cluster_size(m), self._min_samples(m),
+            )  # fmt: skip
         info["outlier_share_initial"] = float((initial[inverse] < 0).mean())
         if n_found == 0:
-            return _empty_result(n, "HDBSCAN found no cluster", info, t0)
+            return empty_result(n, "HDBSCAN found no cluster", info, t0)
 
         if self.outlier_strategy == "lda":
             final, best_sim = refine_with_lda(initial, emb, self.outlier_similarity)
         else:
             final, best_sim = reassign_outliers(initial, emb, self.outlier_similarity)
         n_reassigned = int(weights[(initial < 0) & (final >= 0)].sum())
-        if not np.array_equal(final, initial):
+        if not np.array_equal(final, bertopic_topics):
             # BERTopic warns that custom assignments break later topic reduction; none follows.
             bt_logger = logging.getLogger("BERTopic")
             level = bt_logger.level
@@ -269,6 +267,7 @@ class BERTopicThemeModel:
             "min_cluster_size": self._min_cluster_size(n_docs),
             "min_samples": self._min_samples(n_docs),
             "outlier_strategy": self.outlier_strategy,
+            "max_theme_share": self.max_theme_share,
             "seed": self.seed,
             "n_neighbors": self._n_neighbors(n_docs),
             "n_components": self.n_components,
@@ -323,8 +322,7 @@ class BERTopicThemeModel:
         return ClassTfidfTransformer(reduce_frequent_words=True)
 
     def _bertopic(self, n_docs: int, vocabulary: list[str]) -> Any:
-        # Imported here: BERTopic, UMAP and HDBSCAN take seconds to import (numba), and most
-        # users of nlp/ never fit themes.
+        # Imported here: BERTopic, UMAP and HDBSCAN take seconds to import (numba).
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
         from umap import UMAP
@@ -379,7 +377,11 @@ class BERTopicThemeModel:
         new_id = {old: new for new, old in enumerate(order)}
         assignments = np.array([new_id.get(int(t), -1) for t in final.tolist()], dtype=np.int64)
         keywords = [self._keywords(topic_model, old) for old in order]
-        labels = make_labels(keywords)
+        tokenizer = ThemeTokenizer(self.extra_stop_words, phrase_breaks=True)
+        members_of = [[docs[i] for i in np.flatnonzero(final == old)] for old in order]
+        labels = make_labels(
+            [covered_first(k, m, tokenizer) for k, m in zip(keywords, members_of, strict=True)]
+        )
         themes = []
         for new, old in enumerate(order):
             members = np.flatnonzero(assignments == new)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from nlp.protocols import Embedder, Theme, ThemeModel, ThemeResult
 from nlp.taxonomy import Taxonomy, load_taxonomy
-from nlp.theme_hierarchy import area_of, build_areas
+from nlp.theme_hierarchy import area_of, build_areas_by_group
 from nlp.theme_labels import select_representatives
 from nlp.theme_matching import (
     LineageEvent,
@@ -136,7 +136,7 @@ def run_themes(
         config.run_id, config.quotes_per_theme,
     )  # fmt: skip
     info = dict(result.info)
-    info.update(_describe(state, result, centroids, events))
+    info.update(_describe(state, result, centroids, events, items["language"].tolist()))
     info.update(theme_mode="refit" if refit else "incremental", theme_mode_reason=reason)
     if config.clause_version is not None and embedder is not None:
         info["clauses"] = clause_themes(
@@ -185,10 +185,14 @@ def _decide(
 
 def _describe(
     state: ThemeState, result: ThemeResult, centroids: dict[int, np.ndarray],
-    events: list[LineageEvent],
+    events: list[LineageEvent], languages: list[str],
 ) -> dict[str, Any]:  # fmt: skip
     """What the report needs: lineage per theme, all changes, and the areas."""
-    areas = build_areas(result.themes, centroids)
+    votes: dict[int, Counter[str]] = {}
+    for theme_id, language in zip(result.assignments.tolist(), languages, strict=True):
+        votes.setdefault(int(theme_id), Counter())[str(language)] += 1
+    group_of = {t: c.most_common(1)[0][0] for t, c in votes.items() if t >= 0}
+    areas = build_areas_by_group(result.themes, centroids, group_of)
     labels = {r.theme_id: r.label for r in state.registry(status=None)}
     labels.update({t.theme_id: t.label for t in result.themes})
     gone = ("retired", "merged")

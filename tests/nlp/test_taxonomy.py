@@ -158,3 +158,23 @@ def test_repository_taxonomy_file_is_valid() -> None:
     path = Path(__file__).resolve().parents[2] / "configs" / "taxonomy.yaml"
     taxonomy = load_taxonomy(path)
     assert taxonomy.seeds or taxonomy.split_off or taxonomy.themes
+
+
+def test_a_seed_needs_a_clearly_closest_theme_not_yet_claimed() -> None:
+    emb = _embeddings()
+    seat = emb[:3].mean(axis=0)
+    seat /= np.linalg.norm(seat)
+    taxonomy = Taxonomy.model_validate(
+        {"seeds": [{"name": "Seats", "examples": ["a"]}, {"name": "Chairs", "examples": ["b"]}]}
+    )
+    result, log = _apply(taxonomy, seed_centroids={"Seats": seat, "Chairs": seat})
+    assert {t.theme_id: t.label for t in result.themes}[10] == "Seats"
+    # The second seed finds its theme claimed and grows from the items closer to it than
+    # to their own theme: none (they are equally close to the seat theme).
+    assert [e["op"] for e in log["applied"]] == ["seed-found", "seed-grown"]
+    between = emb[:3].mean(axis=0) + emb[3:6].mean(axis=0)
+    ambiguous = Taxonomy.model_validate(
+        {"seeds": [{"name": "X", "examples": ["c"]}], "seed_match_similarity": 0.5}
+    )
+    _, log = _apply(ambiguous, seed_centroids={"X": between / np.linalg.norm(between)})
+    assert log["applied"][0]["op"] == "seed-grown"  # seat and food are equally close

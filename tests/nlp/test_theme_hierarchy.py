@@ -48,3 +48,24 @@ def test_area_names_are_unique_and_fall_back_to_the_largest_label() -> None:
     empty = [Theme(2, "misc", (), 3, ())]
     names = area_labels([a, b, empty])
     assert len(set(names)) == 3 and names[2] == "misc"
+
+
+def test_areas_are_built_within_each_language() -> None:
+    from nlp.theme_hierarchy import build_areas_by_group
+
+    rng = np.random.default_rng(3)
+    themes, centroids, group_of = [], {}, {}
+    for i, (lang, words) in enumerate(
+        [("en", "seat legroom"), ("en", "seat recline"), ("en", "food meal"), ("en", "food cold"),
+         ("ko", "배우 연기"), ("ko", "배우 캐스팅"), ("ko", "스토리 지루"), ("ko", "스토리 결말")]
+    ):  # fmt: skip
+        themes.append(_theme(i, words, 10 + i))
+        base = np.zeros(16)
+        base[0 if lang == "en" else 1] = 5.0  # languages far apart, like multilingual e5
+        base[2 + (i // 2)] = 1.0
+        centroids[i] = _unit(list(base + 0.05 * rng.normal(size=16)))
+        group_of[i] = lang
+    areas = build_areas_by_group(themes, centroids, group_of)
+    assert [a.area_id for a in areas] == [0, 1, 2, 3]
+    assert {a.theme_ids for a in areas} == {(7, 6), (5, 4), (3, 2), (1, 0)}
+    assert areas[0].label.startswith("스토리") and areas[2].label.startswith("food")

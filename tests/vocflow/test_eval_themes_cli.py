@@ -47,10 +47,6 @@ def test_unknown_format_or_column_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="done-when target of an issue still in progress; not verified in this session",
-    strict=False,
-)
 def test_eval_themes_json_compares_with_bertopic_default_on_banking77(tmp_path: Path) -> None:
     source = DATA_DIR / "banking77" / "test.csv"
     if not source.exists():

@@ -268,10 +268,6 @@ def test_report_shows_areas_and_changes_since_the_last_run(store: Store) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="done-when target of an issue still in progress; not verified in this session",
-    strict=False,
-)
 def test_banking77_refit_with_another_seed_keeps_most_theme_ids(store: Store) -> None:
     import os
 
