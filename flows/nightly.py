@@ -124,7 +124,7 @@ def analyse_task(
         sentiment_model = with_calibration(settings, base_model, logger.info)
         labels, classified = classify_items(
             store, sentiment_model, items, embeddings, embedder.model_id,
-            embedder=embedder, clauses=sent.clauses, mixed_threshold=sent.mixed_threshold,
+            embedder=embedder, clauses=sent.clauses, mixed_margin=sent.mixed_margin,
         )  # fmt: skip
         timings["sentiment"] = time.perf_counter() - started
         logger.info("sentiment: %d newly classified", classified.computed)
@@ -136,7 +136,7 @@ def analyse_task(
         **settings.themes.options,
     }
     theme_model = build_theme_model(settings.themes.name, theme_options)
-    version = clause_version(sentiment_model.model_version, sent.mixed_threshold)
+    version = clause_version(sentiment_model.model_version, sent.mixed_margin)
     stable = theme_run_config(settings, run_id, version if sent.clauses else None)
     with Store(settings.store_file) as store:  # stable IDs, refit rule, taxonomy, areas
         result, theme_rows = fit_themes(theme_model, items, embeddings, (store, stable, embedder))
@@ -151,7 +151,7 @@ def analyse_task(
             run_id, theme_rows, items[["item_key"]].assign(theme_id=result.assignments)
         )
         if sent.clauses:  # a mixed item's theme mention takes the sentiment of its clause
-            version = clause_version(sentiment_model.model_version, sent.mixed_threshold)
+            version = clause_version(sentiment_model.model_version, sent.mixed_margin)
             labels = theme_mention_sentiment(
                 store, embedder, items, labels, version, result.assignments, theme_rows
             )

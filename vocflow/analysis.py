@@ -79,7 +79,7 @@ def classify_items(
     *,
     embedder: Embedder | None = None,
     clauses: bool = False,
-    mixed_threshold: float = 0.6,
+    mixed_margin: float = 0.2,
 ) -> tuple[pd.Series, StepCount]:
     """Returns a sentiment label per item, classifying only items without a stored label.
 
@@ -92,8 +92,8 @@ def classify_items(
         embedder: That embedder (clause embeddings, when the model needs embeddings).
         clauses: Also classify clauses (stored by ``vocflow.clause_store``); items with a
             confidently positive and a confidently negative clause are labelled ``mixed``.
-            Labels are then cached under ``clause_version(model_version, mixed_threshold)``.
-        mixed_threshold: Clause confidence of the mixed rule.
+            Labels are then cached under ``clause_version(model_version, mixed_margin)``.
+        mixed_margin: Clause polarity margin of the mixed rule.
 
     Returns:
         Labels indexed like ``items`` and the work count.
@@ -107,9 +107,7 @@ def classify_items(
             f"embeddings but the configured embedder is {embedder_id}: configure that embedder "
             "or retrain with `vocflow train-sentiment`"
         )
-    version = (
-        clause_version(model.model_version, mixed_threshold) if clauses else model.model_version
-    )
+    version = clause_version(model.model_version, mixed_margin) if clauses else model.model_version
     todo = store.missing_enrichments(items, version)
     if not todo.empty:
         positions = items.index.get_indexer(todo.index)
@@ -118,7 +116,7 @@ def classify_items(
         labels = [model.labels[i] for i in probs.argmax(axis=1)]
         if clauses:
             labels = classify_and_store_clauses(
-                store, model, todo, probs, embedder, version, mixed_threshold
+                store, model, todo, probs, embedder, version, mixed_margin
             )
         checkpoint("sentiment:computed")
         store.save_enrichments(

@@ -148,13 +148,14 @@ def calibrate_from_store(
     base_proba = base.predict_proba(texts, vectors if base.needs_embeddings else None)
     n_train = len(train)
     try:
-        adapter, notes = fit_adapter(
-            base_proba[:n_train], vectors[:n_train], train["gold"].tolist(), seed=seed
-        )
+        adapter, notes, terms = fit_adapter(
+            base_proba[:n_train], vectors[:n_train], train["gold"].tolist(),
+            texts=texts[:n_train], seed=seed,
+        )  # fmt: skip
     except ValueError as error:
         report.reason = str(error)
         return _log(store, report)
-    calibrated = CalibratedSentiment(base, adapter, embedder_id=embedder.model_id)
+    calibrated = CalibratedSentiment(base, adapter, embedder_id=embedder.model_id, terms=terms)
     after_proba = calibrated.predict_proba(texts[n_train:], vectors[n_train:])
     gold = holdout["gold"].tolist()
     report.before = _figures(gold, base_proba[n_train:])

@@ -188,9 +188,9 @@ def theme_mention_sentiment(
     return out
 
 
-def clause_version(model_version: str, threshold: float) -> str:
+def clause_version(model_version: str, margin: float) -> str:
     """Enrichment version of clause-aware labels (the mixed rule is part of the label)."""
-    return f"{model_version}+clauses:{threshold:g}"
+    return f"{model_version}+clauses:m{margin:g}"
 
 
 def classify_and_store_clauses(
@@ -200,7 +200,7 @@ def classify_and_store_clauses(
     item_proba: np.ndarray,
     embedder: Embedder | None,
     version: str,
-    threshold: float,
+    margin: float,
 ) -> list[str]:
     """Classifies the clauses of ``todo`` items, stores them, returns the item labels.
 
@@ -211,7 +211,7 @@ def classify_and_store_clauses(
         item_proba: Whole-text probabilities of ``todo``.
         embedder: Embedder for clause embeddings (needed when the model needs embeddings).
         version: Enrichment version (see :func:`clause_version`).
-        threshold: Clause confidence of the mixed rule.
+        margin: Clause polarity margin of the mixed rule.
 
     Returns:
         Item labels (``mixed`` where clauses disagree confidently), in ``todo`` order.
@@ -228,7 +228,7 @@ def classify_and_store_clauses(
         todo["language"].fillna("und").tolist(),
         item_proba,
         embed=embed,
-        threshold=threshold,
+        margin=margin,
     )
     save_clauses(store, todo["item_key"].tolist(), todo["text_hash"].tolist(), version, result)
     return result.item_labels

@@ -99,15 +99,16 @@ class SentimentSettings(ModelChoice):
     """The sentiment model plus clause-level and calibration options.
 
     Attributes:
-        clauses: Classify clauses too; items with confidently positive and negative clauses
+        clauses: Classify clauses too; items with a positive and a negative clause
             are labelled ``mixed`` and theme mentions take their clause's sentiment.
-        mixed_threshold: Probability a clause needs to count as positive or negative.
+        mixed_margin: Polarity P(positive) - P(negative) a clause needs to count as positive
+            or negative (``nlp.sentiment.clauses.item_label``).
         calibration: Calibration on the customer's rated items.
     """
 
     name: str = "embedding-head"
     clauses: bool = True
-    mixed_threshold: float = Field(default=0.6, gt=0.34, lt=1)
+    mixed_margin: float = Field(default=0.2, gt=0, le=1)
     calibration: CalibrationSettings = CalibrationSettings()
 
 

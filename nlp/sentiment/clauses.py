@@ -2,9 +2,20 @@
 
 A review such as "배우 연기는 좋았는데 스토리가 너무 지루했다" or "The seat was comfortable but
 the food was awful" holds two opinions. A whole-text classifier averages them into "neutral";
-here each clause is classified on its own and the item is labelled ``mixed`` when it has both a
-confidently positive and a confidently negative clause (otherwise it keeps the whole-text
-label). Theme mentions then take the sentiment of the clause that talks about the theme.
+here each clause is classified on its own, read as a statement of its own
+(``standalone_text``: the contrast marker that made the cut is removed), and the item is
+labelled ``mixed`` when one clause leans positive and another negative by at least
+``DEFAULT_MIXED_MARGIN`` in polarity P(positive) - P(negative) (otherwise it keeps the
+whole-text label). Theme mentions then take the sentiment of the clause about the theme.
+
+The rule was chosen on real reviews without mixed gold labels, by the proxy that mid-rated
+reviews are mixed more often than extreme ones (877 multi-clause reviews: NSMC rated 1/10
+vs 5-6, Skytrax seat rated 1/10 vs 4-7; mixed share polar → mid). The previous rule (each
+clause's argmax at probability >= 0.6) found no difference in Korean (7.0 % → 2.9 %) and
+14 points in English (34.7 % → 48.0 %); standalone clauses with polarity margin 0.2 give
+17.3 % → 33.2 % and 49.3 % → 74.7 %, the widest gap of the margins tried (0.2-0.5) in both
+languages. Extreme reviews that praise one thing and damn another are common in English
+airline reviews, so the polar share is not an error rate.
 
 Splitting rules:
 
@@ -32,10 +43,11 @@ from nlp.protocols import SENTIMENT_LABELS, SentimentModel
 
 NEG, NEU, POS = SENTIMENT_LABELS
 MIXED = "mixed"
-DEFAULT_MIXED_THRESHOLD = 0.6
+DEFAULT_MIXED_MARGIN = 0.2
 
+# Kiwi writes the final consonant of "-ㄴ데" as the jongseong jamo U+11AB ("ᆫ데").
 KO_CONTRAST_ENDINGS = frozenset(
-    {"지만", "는데", "은데", "ㄴ데", "던데", "는데도", "지마는", "으나"}
+    {"지만", "는데", "은데", "ㄴ데", "\u11ab데", "던데", "는데도", "지마는", "으나"}
 )
 KO_CONTRAST_ADVERBS = frozenset(
     {"하지만", "그런데", "근데", "그러나", "그렇지만", "그래도", "반면", "반면에", "다만"}
@@ -141,6 +153,50 @@ def split_english(text: str) -> list[Clause]:
     return _spans_to_clauses(text, cuts, _en_too_short)
 
 
+_EN_LEADING_MARKER = re.compile(
+    r"^\s*(?:but|however|though|although|even though|whereas|while|yet)\b[,\s]*", re.IGNORECASE
+)
+_KO_PUNCT_TAGS = frozenset({"SF", "SP", "SE", "SO", "SS", "SW"})
+
+
+def standalone_text(clause: str, language: str) -> str:
+    """The clause as a statement of its own, which is what a clause classifier should read.
+
+    The contrast marker that made the cut belongs to the whole review, not to the clause:
+    to a model trained on whole reviews, Korean "의도는 좋지만" reads like the start of a
+    lukewarm review (measured: P(negative) 0.44, P(positive) 0.22), "의도는 좋다" like the
+    clause's own opinion (P(positive) 0.63). So a trailing contrast ending becomes the plain
+    declarative "-다" (Kiwi re-joins the morphemes: 좋+었+는데 → 좋았다), a leading contrast
+    adverb (하지만, 그런데, ...) is dropped, and an English clause loses its leading "but",
+    "though", "however", ...
+
+    Args:
+        clause: Clause text.
+        language: ISO 639-1 code.
+
+    Returns:
+        The rewritten clause (the clause itself when nothing applies).
+    """
+    if language != "ko":
+        rest = _EN_LEADING_MARKER.sub("", clause, count=1)
+        return rest if rest.strip() else clause
+    from nlp.tokenize import get_kiwi
+
+    kiwi = get_kiwi()
+    tokens = [(t.form, t.tag) for t in kiwi.tokenize(clause)]
+    changed = False
+    if tokens and tokens[0][1] == "MAJ" and tokens[0][0] in KO_CONTRAST_ADVERBS:
+        tokens, changed = tokens[1:], True
+    end = len(tokens)
+    while end and tokens[end - 1][1] in _KO_PUNCT_TAGS:
+        end -= 1
+    if end and tokens[end - 1][1] == "EC" and tokens[end - 1][0] in KO_CONTRAST_ENDINGS:
+        tokens, changed = [*tokens[: end - 1], ("다", "EF")], True
+    if not changed or not tokens:
+        return clause
+    return str(kiwi.join(tokens))
+
+
 def split_clauses(text: str, language: str) -> list[Clause]:
     """Splits a text into clauses: Kiwi rules for Korean, English rules otherwise.
 
@@ -156,32 +212,55 @@ def split_clauses(text: str, language: str) -> list[Clause]:
     return split_korean(text) if language == "ko" else split_english(text)
 
 
+def clause_polarity_labels(
+    clause_proba: np.ndarray,
+    labels: Sequence[str] = SENTIMENT_LABELS,
+    margin: float = DEFAULT_MIXED_MARGIN,
+) -> list[str]:
+    """Labels the clauses of one multi-clause item by polarity.
+
+    A clause of a contrast ("스토리는 별로였지만 | 액션은 최고") states one side of it; a
+    3-class argmax calls a mildly negative clause "neutral" (NSMC's 5-7 band), which hides
+    the side it takes. A clause is positive when P(positive) - P(negative) >= ``margin``,
+    negative when <= -``margin``, else neutral.
+
+    Args:
+        clause_proba: Clause probabilities ``(n_clauses, k)``.
+        labels: Column labels.
+        margin: Polarity a clause needs to lean one way.
+
+    Returns:
+        One label per clause.
+    """
+    cols = list(labels)
+    polarity = clause_proba[:, cols.index(POS)] - clause_proba[:, cols.index(NEG)]
+    return [POS if p >= margin else NEG if p <= -margin else NEU for p in polarity.tolist()]
+
+
 def item_label(
     item_proba: np.ndarray,
     clause_proba: np.ndarray,
     labels: Sequence[str] = SENTIMENT_LABELS,
-    threshold: float = DEFAULT_MIXED_THRESHOLD,
+    margin: float = DEFAULT_MIXED_MARGIN,
 ) -> str:
     """Item label from the whole-text and clause probabilities.
 
-    ``mixed`` when some clause is positive with probability >= ``threshold`` and another is
-    negative with probability >= ``threshold``; otherwise the whole-text argmax.
+    ``mixed`` when the item has 2+ clauses, one with polarity P(positive) - P(negative) >=
+    ``margin`` and another <= -``margin``; otherwise the whole-text argmax.
 
     Args:
         item_proba: Whole-text probabilities ``(k,)``.
         clause_proba: Clause probabilities ``(n_clauses, k)``.
         labels: Column labels.
-        threshold: Confidence a clause needs to count as positive or negative.
+        margin: Polarity a clause needs to count as positive or negative.
 
     Returns:
         A label of ``labels`` or ``"mixed"``.
     """
     cols = list(labels)
     if len(clause_proba) >= 2:
-        top = clause_proba.argmax(axis=1)
-        conf = clause_proba.max(axis=1)
-        sure = conf >= threshold
-        if (sure & (top == cols.index(POS))).any() and (sure & (top == cols.index(NEG))).any():
+        sides = set(clause_polarity_labels(clause_proba, cols, margin))
+        if {POS, NEG} <= sides:
             return MIXED
     return cols[int(np.argmax(item_proba))]
 
@@ -211,7 +290,7 @@ def classify_clauses(
     languages: Sequence[str],
     item_proba: np.ndarray,
     embed: Callable[[list[str]], np.ndarray] | None = None,
-    threshold: float = DEFAULT_MIXED_THRESHOLD,
+    margin: float = DEFAULT_MIXED_MARGIN,
 ) -> ClauseResult:
     """Classifies the clauses of every text and derives the item labels.
 
@@ -223,7 +302,7 @@ def classify_clauses(
         languages: Language per text.
         item_proba: Whole-text probabilities ``(len(texts), k)``.
         embed: Returns embeddings for clause texts; required when ``model.needs_embeddings``.
-        threshold: Clause confidence for the mixed rule.
+        margin: Polarity a clause needs to lean positive or negative (see ``item_label``).
 
     Returns:
         Clauses, their probabilities and labels, and the item labels.
@@ -232,7 +311,12 @@ def classify_clauses(
         ValueError: If the model needs embeddings and ``embed`` is None.
     """
     clauses = [split_clauses(t, lang) for t, lang in zip(texts, languages, strict=True)]
-    pending = [(i, c.text) for i, cs in enumerate(clauses) if len(cs) > 1 for c in cs]
+    pending = [
+        (i, standalone_text(c.text, languages[i]))
+        for i, cs in enumerate(clauses)
+        if len(cs) > 1
+        for c in cs
+    ]
     clause_texts = [t for _, t in pending]
     probs = np.zeros((len(clause_texts), len(model.labels)))
     if clause_texts:
@@ -249,9 +333,13 @@ def classify_clauses(
         else:
             per_item.append(item_proba[i : i + 1] if cs else np.zeros((0, len(model.labels))))
     labels = [
-        item_label(item_proba[i], per_item[i], model.labels, threshold) for i in range(len(texts))
+        item_label(item_proba[i], per_item[i], model.labels, margin) for i in range(len(texts))
     ]
-    clause_labels = [[model.labels[j] for j in p.argmax(axis=1)] for p in per_item]
+    clause_labels = [
+        clause_polarity_labels(p, model.labels, margin) if len(p) > 1 else
+        [model.labels[j] for j in p.argmax(axis=1)]
+        for p in per_item
+    ]  # fmt: skip
     return ClauseResult(labels, clauses, per_item, clause_labels, len(clause_texts))
 
 

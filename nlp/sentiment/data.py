@@ -1,8 +1,9 @@
 """Labelled sentiment data (shared/data) as one DataFrame, plus the seeded train/dev split.
 
-Every loader returns the columns ``text, label, language, source, rating``: ``label`` is one of
-``SENTIMENT_LABELS``, ``language`` an ISO 639-1 code, ``source`` a short data-set name and
-``rating`` the source's original score (NaN where the source only has a label).
+Every loader returns the columns ``text, label, language, source, rating, split``: ``label`` is
+one of ``SENTIMENT_LABELS``, ``language`` an ISO 639-1 code, ``source`` a short data-set name,
+``rating`` the source's original score (NaN where the source only has a label) and ``split``
+the data set's own train/test assignment ("train"/"dev") where it has one, else "".
 
 Label mappings (documented in ``nlp/artifacts/SENTIMENT_MODEL_CARD.md``):
 
@@ -14,7 +15,10 @@ Label mappings (documented in ``nlp/artifacts/SENTIMENT_MODEL_CARD.md``):
   near-zero means (raters split between +1 and -1) into polar labels. Per file this gives
   26-48 % negative and 23-56 % positive, with the neutral share largest on NYT editorial
   snippets (43 %) and smallest on movie snippets (5 %).
-* Drug reviews (UCI Drug Review subset): their own negative/neutral/positive labels.
+* Drug reviews (UCI Drug Review subset): their own negative/neutral/positive labels, and their
+  own split: ``drugsComTest.tsv`` (379 reviews) is the dev set, ``drugsComTrain.tsv`` (600)
+  trains. The official test file is twice the size of a 20 % slice, which matters for a
+  3-class macro-F1 whose neutral class has only ~10 % of the reviews.
 * Skytrax *lounge* reviews (overall rating 1-5): 1-2 negative, 3 neutral, 4-5 positive; the 67
   rows rated above 5 (a 1-10 scale slipped in) and unrated rows are skipped.
 
@@ -38,7 +42,7 @@ from nlp.protocols import SENTIMENT_LABELS
 from nlp.text import normalize_text
 
 NEG, NEU, POS = SENTIMENT_LABELS
-COLUMNS = ("text", "label", "language", "source", "rating")
+COLUMNS = ("text", "label", "language", "source", "rating", "split")
 DATA_DIR_ENV = "VOCFLOW_SHARED_DATA"
 EXCLUDED_SOURCES = ("skytrax_seat",)
 DEMO_NSMC = Path(__file__).resolve().parents[2] / "data" / "demo" / "nsmc_reviews_ko.tsv"
@@ -107,6 +111,7 @@ def _frame(
     language: str,
     source: str,
     ratings: Sequence[float],
+    split: Sequence[str] | str = "",
 ) -> pd.DataFrame:
     df = pd.DataFrame(
         {
@@ -115,6 +120,7 @@ def _frame(
             "language": language,
             "source": source,
             "rating": np.asarray(ratings, dtype=float),
+            "split": split if isinstance(split, str) else list(split),
         }
     )
     # Empty texts carry no signal, and exact repeats within a source would let one text land in
@@ -213,8 +219,8 @@ def load_drug_reviews(data_dir: str | Path | None = None) -> pd.DataFrame:
     folder = resolve_data_dir(data_dir) / "drug_reviews"
     raw = pd.concat(
         [
-            pd.read_csv(folder / name, sep="\t")
-            for name in ("drugsComTrain.tsv", "drugsComTest.tsv")
+            pd.read_csv(folder / name, sep="\t").assign(split=split)
+            for name, split in (("drugsComTrain.tsv", "train"), ("drugsComTest.tsv", "dev"))
         ],
         ignore_index=True,
     )
@@ -222,7 +228,10 @@ def load_drug_reviews(data_dir: str | Path | None = None) -> pd.DataFrame:
     raw = raw[raw["rating"].isin(SENTIMENT_LABELS)]
     # Reviews are wrapped in an extra pair of double quotes in the source export.
     texts = raw["review"].astype(str).str.strip().str.strip('"').tolist()
-    return _frame(texts, raw["rating"].tolist(), "en", "drug_reviews", [np.nan] * len(texts))
+    return _frame(
+        texts, raw["rating"].tolist(), "en", "drug_reviews", [np.nan] * len(texts),
+        raw["split"].tolist(),
+    )  # fmt: skip
 
 
 def lounge_label(rating: float) -> str:
@@ -296,11 +305,12 @@ def load_sentiment_data(
 def split_train_dev(
     data: pd.DataFrame, *, seed: int = 13, dev_fraction: float = 0.2
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split stratified by source x label.
+    """Seeded split stratified by source x label, honouring a data set's own split.
 
-    Each stratum is shuffled on its own and ``round(n * dev_fraction)`` of its rows go to dev,
-    so every source and label is represented in both parts and the split of one source does
-    not depend on how many rows other sources have.
+    Rows whose ``split`` column says "train" or "dev" go there. Every other stratum is
+    shuffled on its own and ``round(n * dev_fraction)`` of its rows go to dev, so every source
+    and label is represented in both parts and the split of one source does not depend on how
+    many rows other sources have.
 
     Args:
         data: Frame with ``source`` and ``label`` columns.
@@ -313,11 +323,13 @@ def split_train_dev(
     if not 0.0 < dev_fraction < 1.0:
         raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction}")
     rng = np.random.default_rng(seed)
+    fixed = data["split"].fillna("").astype(str) if "split" in data else pd.Series("", data.index)
     strata = data["source"].astype(str) + "\x1f" + data["label"].astype(str)
-    train: list[np.ndarray] = []
-    dev: list[np.ndarray] = []
-    for key in sorted(strata.unique()):
-        positions = np.flatnonzero((strata == key).to_numpy())
+    train: list[np.ndarray] = [np.flatnonzero((fixed == "train").to_numpy())]
+    dev: list[np.ndarray] = [np.flatnonzero((fixed == "dev").to_numpy())]
+    free = (fixed == "").to_numpy()
+    for key in sorted(strata[free].unique()):
+        positions = np.flatnonzero((strata == key).to_numpy() & free)
         positions = positions[rng.permutation(len(positions))]
         n_dev = int(round(len(positions) * dev_fraction))
         dev.append(positions[:n_dev])

@@ -7,7 +7,10 @@ For each language (Korean, English) the model holds
 * a *sparse* one on TF-IDF character and word n-grams (``nlp.sentiment.features``: endings,
   negation, intensifiers, slang, "ㅋㅋ"/"ㅠㅠ", emoji);
 * a *combiner*: a small logistic regression over the six logits of the two, fitted on
-  out-of-fold predictions. It weighs the two views and calibrates the probabilities.
+  out-of-fold predictions. It weighs the two views and calibrates the probabilities. Long
+  texts (``long_words`` words or more) get their own combiner when training had enough of
+  them: in long reviews n-grams mislead (symptom words in a positive drug review, complaints
+  quoted in a positive lounge review) and the embedding deserves more weight.
 
 Texts are routed to a head by script-based language detection; other languages use the
 ``fallback`` head. Everything is stored in one JSON artifact (no pickle), and prediction is
@@ -80,12 +83,17 @@ class LanguageHead:
         sparse: Logistic regression on the TF-IDF features.
         dense: Logistic regression on embeddings.
         combiner: Logistic regression on ``[sparse logits, dense logits]``.
+        combiner_long: Combiner for texts of ``long_words`` words or more (None: one
+            combiner for all lengths).
+        long_words: Word count (whitespace-separated) from which ``combiner_long`` applies.
     """
 
     features: SparseFeatures
     sparse: Linear
     dense: Linear
     combiner: Linear
+    combiner_long: Linear | None = None
+    long_words: int = 0
 
     def __post_init__(self) -> None:
         # Same rounding as the weights, so a fitted head and its reloaded copy agree exactly.
@@ -97,7 +105,13 @@ class LanguageHead:
 
     def proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities ``(n, k)``."""
-        return softmax(self.combiner(self.base_logits(texts, embeddings)))
+        logits = self.base_logits(texts, embeddings)
+        out = softmax(self.combiner(logits))
+        if self.combiner_long is not None:
+            long = np.array([len(t.split()) >= self.long_words for t in texts], dtype=bool)
+            if long.any():
+                out[long] = softmax(self.combiner_long(logits[long]))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -107,6 +121,8 @@ class LanguageHead:
             "sparse": self.sparse.to_dict(),
             "dense": self.dense.to_dict(),
             "combiner": self.combiner.to_dict(),
+            "combiner_long": self.combiner_long.to_dict() if self.combiner_long else None,
+            "long_words": self.long_words,
         }
 
     @classmethod
@@ -117,6 +133,8 @@ class LanguageHead:
             Linear.from_dict(data["sparse"]),
             Linear.from_dict(data["dense"]),
             Linear.from_dict(data["combiner"]),
+            Linear.from_dict(data["combiner_long"]) if data.get("combiner_long") else None,
+            int(data.get("long_words", 0)),
         )
 
 

@@ -19,9 +19,11 @@ from nlp.protocols import SENTIMENT_LABELS  # noqa: E402
 from nlp.sentiment.clauses import (  # noqa: E402
     MIXED,
     classify_clauses,
+    clause_polarity_labels,
     item_label,
     mention_label,
     split_clauses,
+    standalone_text,
 )
 
 # NSMC review 6781514 (rating 8) and 8853134 (rating 1), from data/demo/nsmc_reviews_ko.tsv.
@@ -79,13 +81,38 @@ def test_english_clauses_split_at_sentences_and_contrast_words() -> None:
     ]
 
 
-def test_mixed_needs_a_confident_positive_and_a_confident_negative_clause() -> None:
+def test_mixed_needs_one_clause_leaning_each_way_by_the_margin() -> None:
     item = np.array([0.3, 0.4, 0.3])
+    # Polarity P(pos) - P(neg): -0.7 and +0.7.
     assert item_label(item, np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])) == MIXED
-    assert item_label(item, np.array([[0.55, 0.1, 0.35], [0.1, 0.1, 0.8]])) == "neutral"
+    # -0.25 (a mild "별로") and +0.7: mixed at the default margin 0.2, not at 0.3.
+    assert item_label(item, np.array([[0.3, 0.65, 0.05], [0.1, 0.1, 0.8]])) == MIXED
+    assert item_label(item, np.array([[0.3, 0.65, 0.05], [0.1, 0.1, 0.8]]), margin=0.3) == "neutral"
+    # Both lean positive: whole-text label.
     assert item_label(item, np.array([[0.1, 0.1, 0.8], [0.1, 0.2, 0.7]])) == "neutral"
     assert item_label(item, np.array([[0.8, 0.1, 0.1]])) == "neutral"  # one clause: whole text
-    assert item_label(item, np.array([[0.55, 0.1, 0.35], [0.1, 0.1, 0.8]]), threshold=0.5) == MIXED
+
+
+def test_clause_labels_follow_polarity() -> None:
+    proba = np.array([[0.3, 0.65, 0.05], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]])
+    assert clause_polarity_labels(proba) == ["negative", "positive", "neutral"]
+
+
+def test_clauses_are_classified_without_their_contrast_marker() -> None:
+    assert standalone_text("스토리는 별로였지만", "ko") == "스토리는 별로였다"
+    assert standalone_text("연기는 좋았는데", "ko") == "연기는 좋았다"
+    assert standalone_text("가격은 싼데,", "ko") == "가격은 싸다"
+    assert standalone_text("하지만 코믹 액션은 최고", "ko") == "코믹 액션은 최고"
+    assert standalone_text("정말 최고다", "ko") == "정말 최고다"
+    assert standalone_text("but way too narrow seating.", "en") == "way too narrow seating."
+    assert standalone_text("Though the food was cold", "en") == "the food was cold"
+    assert standalone_text("The butter was cold", "en") == "The butter was cold"
+
+
+def test_korean_n_de_ending_splits() -> None:
+    # Kiwi writes -ㄴ데 with the jongseong jamo; "예쁜데" must cut like "좋은데".
+    clauses = split_clauses("화면은 예쁜데 배터리가 너무 빨리 닳아요", "ko")
+    assert [c.text for c in clauses] == ["화면은 예쁜데", "배터리가 너무 빨리 닳아요"]
 
 
 class KeywordModel:
@@ -138,7 +165,7 @@ def test_embedding_models_need_an_embed_function() -> None:
         return np.zeros((len(texts), 4))
 
     classify_clauses(model, [KO_NEG_POS], ["ko"], np.full((1, 3), 1 / 3), embed=embed)
-    assert calls == [["스토리는 별로였지만", "코믹 액션은 정말 최고였음 ㅋ"]]
+    assert calls == [["스토리는 별로였다", "코믹 액션은 정말 최고였음 ㅋ"]]  # standalone clauses
 
 
 def test_mention_takes_the_clause_closest_to_the_theme() -> None:

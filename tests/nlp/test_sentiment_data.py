@@ -136,6 +136,21 @@ def test_drug_reviews_keep_labels_and_unescape(data_dir: Path) -> None:
     assert df["text"].tolist() == ["It didn't help.", "Fine, I guess.", "Cleared my skin!"]
     assert df["label"].tolist() == ["negative", "neutral", "positive"]
     assert df["rating"].isna().all()
+    assert df["split"].tolist() == ["train", "train", "dev"]  # the data set's own split
+
+
+def test_split_honours_a_data_sets_own_split() -> None:
+    data = pd.DataFrame(
+        {
+            "text": [f"t{i}" for i in range(40)],
+            "source": ["drug"] * 20 + ["other"] * 20,
+            "label": ["negative", "positive"] * 20,
+            "split": ["train"] * 15 + ["dev"] * 5 + [""] * 20,
+        }
+    )
+    train, dev = split_train_dev(data, seed=1, dev_fraction=0.5)
+    assert set(range(15)) <= set(train) and set(range(15, 20)) <= set(dev)
+    assert len(set(dev) & set(range(20, 40))) == 10
 
 
 def test_nsmc_label_boundaries() -> None:

@@ -70,7 +70,12 @@ def trained() -> tuple[HybridSentiment, dict]:
     data = synthetic()
     vectors = HashEmbedder().embed(data["text"].tolist())
     result = train_hybrid(
-        data, vectors, embedder_id=HashEmbedder.model_id, seed=1, dev_fraction=0.25, config=FAST
+        data,
+        vectors,
+        embedder_id=HashEmbedder.model_id,
+        seed=1,
+        dev_fraction=0.25,
+        configs={"ko": FAST, "en": FAST},
     )
     assert not set(result.train_idx) & set(result.dev_idx)
     return result.model, result.metrics
@@ -144,10 +149,6 @@ def test_predict_requires_embeddings(trained) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 3 in progress: the hybrid default artifact is not trained and committed yet",
-    strict=False,
-)
 def test_committed_artifact_meets_the_targets_on_held_out_real_data() -> None:
     """The shipped model on a sample of its verified dev split (rows it was not trained on)."""
     from nlp.embedders import get_embedder
@@ -187,3 +188,22 @@ def test_committed_artifact_meets_the_targets_on_held_out_real_data() -> None:
     assert nsmc_acc >= 0.83, nsmc_acc
     assert uci_acc >= 0.88, uci_acc
     assert ours >= vader["macro_f1"] + 0.08, (ours, vader)
+
+
+def test_long_texts_use_their_own_combiner(trained, tmp_path: Path) -> None:
+    from nlp.sentiment.hybrid import LanguageHead, Linear
+
+    model, _ = trained
+    en = model.heads["en"]
+    always_negative = Linear(np.zeros((3, 6)), np.array([5.0, 0.0, 0.0]))
+    head = LanguageHead(en.features, en.sparse, en.dense, en.combiner, always_negative, 4)
+    texts = ["great love", "great love excellent love great"]
+    proba = head.proba(texts, HashEmbedder().embed(texts))
+    assert proba[0].argmax() == 2 and proba[1].argmax() == 0
+    heads = dict(model.heads, en=head)
+    path = HybridSentiment(heads, embedder_id=model.embedder_id or "", fallback="en").save(
+        tmp_path / "long.json"
+    )
+    reloaded = load_head(path)
+    assert isinstance(reloaded, HybridSentiment) and reloaded.heads["en"].long_words == 4
+    np.testing.assert_array_equal(reloaded.predict_proba(texts, HashEmbedder().embed(texts)), proba)

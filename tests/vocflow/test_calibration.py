@@ -178,10 +178,6 @@ def test_with_calibration_only_wraps_the_base_it_was_fitted_on(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="done-when target of an issue still in progress; not verified in this session",
-    strict=False,
-)
 def test_calibration_on_real_skytrax_ratings_improves_held_out_macro_f1(tmp_path: Path) -> None:
     """Skytrax seat reviews (the demo data, never used to train the head), overall rating
     1-10 mapped 1-4 / 5-7 / 8-10; the newest 20 % by date are held out."""
