@@ -41,12 +41,15 @@ class Batch:
         quarantined: Rows that failed validation, with reasons.
         bookmark: State to save after this batch is persisted (None: no cursor).
         rows_read: Raw rows consumed, valid or not.
+        deleted: External ids the source reports deleted; ingest removes those items (and
+            what derives from them) in the same step that persists the batch.
     """
 
     items: list[FeedbackItem] = field(default_factory=list)
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     bookmark: Bookmark | None = None
     rows_read: int = 0
+    deleted: list[str] = field(default_factory=list)
 
 
 @runtime_checkable

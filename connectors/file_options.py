@@ -68,41 +68,51 @@ class ScoreMapping(BaseModel):
     derived_from: str | None = None
 
 
-class FileSourceOptions(BaseModel):
-    """Options of one file source (the ``options`` block of a source in configs/).
+class MappingOptions(BaseModel):
+    """How rows become feedback items, shared by every tabular source (files, SQL, objects).
 
     Attributes:
-        path: File path (relative paths are resolved against the project root).
-        format: File format; taken from the extension when omitted.
         channel: Channel of every row.
         columns: Column mapping.
         score: Scale of the score column.
-        cursor_column: Incremental cursor column; defaults to the updated/created column.
-        timezone: Timezone of naive timestamps in the file (IANA name).
+        timezone: Timezone of naive timestamps in the source (IANA name).
         min_date: Rows dated before this are quarantined as ``date_out_of_range``.
-        language: Language of every row when known and the file has no language column.
+        language: Language of every row when known and the source has no language column.
         url_base: Prefix for relative links.
         batch_size: Rows per batch (one persisted step, one bookmark).
-        encoding: Text encoding of CSV/TSV/JSONL files, or "auto" (UTF-8, or CP949 when the
-            file is not UTF-8; a byte-order mark always wins).
         max_text_chars: Longer texts are quarantined as ``text_too_long``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path
-    format: FileFormat | None = None
     channel: Channel
     columns: ColumnMap
     score: ScoreMapping | None = None
-    cursor_column: str | None = None
     timezone: str = "UTC"
     min_date: date | None = None
     language: str | None = None
     url_base: str | None = None
     batch_size: int = Field(default=500, ge=1)
-    encoding: str = "auto"
     max_text_chars: int = Field(default=100_000, ge=1)
+
+
+class FileSourceOptions(MappingOptions):
+    """Options of one file source (the ``options`` block of a source in configs/).
+
+    Besides the ``MappingOptions`` fields:
+
+    Attributes:
+        path: File path (relative paths are resolved against the project root).
+        format: File format; taken from the extension when omitted.
+        cursor_column: Incremental cursor column; defaults to the updated/created column.
+        encoding: Text encoding of CSV/TSV/JSONL files, or "auto" (UTF-8, or CP949 when the
+            file is not UTF-8; a byte-order mark always wins).
+    """
+
+    path: Path
+    format: FileFormat | None = None
+    cursor_column: str | None = None
+    encoding: str = "auto"
 
 
 # Reason codes of quarantined rows (the file connector's, and ``no_text_content`` from ingest).
@@ -122,4 +132,5 @@ QUARANTINE_REASONS: dict[str, str] = {
     "invalid_row": "a JSON value that is not an object, or a row the schema rejects",
     "malformed_row": "a CSV/TSV record with the wrong number of fields",
     "duplicate_conflict": "same id and timestamp as an earlier row, different content",
+    "unreadable_file": "an object-store file that does not parse or lacks mapped columns",
 }

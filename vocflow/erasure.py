@@ -107,7 +107,7 @@ def _columns_named(store: Store, names: Sequence[str]) -> list[tuple[str, str]]:
     return [(str(t), str(c)) for t, c in rows]
 
 
-def _delete_items(store: Store, item_keys: Sequence[str]) -> ErasureCounts:
+def delete_items(store: Store, item_keys: Sequence[str]) -> ErasureCounts:
     """Deletes items and what derives from them; call inside a transaction.
 
     Every table with an ``item_key`` column is cleared for these items, so per-item tables
@@ -175,7 +175,7 @@ def forget_customer(store: Store, customer_key: str, now: datetime | None = None
         "SELECT item_key, text_clean FROM items WHERE customer_key = ?", [customer_key]
     ).fetchall()
     with store.transaction():
-        counts = _delete_items(store, [str(r[0]) for r in rows])
+        counts = delete_items(store, [str(r[0]) for r in rows])
         counts.quarantine = _delete(
             store, "DELETE FROM quarantine WHERE contains(raw, ?)", [customer_key]
         )
@@ -211,7 +211,7 @@ def apply_retention(store: Store, days: int, now: datetime | None = None) -> Era
         ).fetchall()
     ]
     with store.transaction():
-        counts = _delete_items(store, keys)
+        counts = delete_items(store, keys)
         counts.quarantine = _delete(
             store, "DELETE FROM quarantine WHERE quarantined_at < ?", [cutoff]
         )

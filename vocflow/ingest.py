@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from connectors.base import Bookmark, Connector
-from connectors.schema import FeedbackItem, QuarantinedRow, raw_json
+from connectors.schema import FeedbackItem, QuarantinedRow, item_key, raw_json
 from nlp.language import detect_language
 from nlp.text import content_hash, normalize_text
-from vocflow.erasure import erased_customers
+from vocflow.erasure import delete_items, erased_customers
 from vocflow.faults import checkpoint
 from vocflow.privacy import PrivacyPolicy, has_text_content, sanitize_url
 from vocflow.store import Store
@@ -41,6 +41,7 @@ class IngestCounts:
         pii_redacted: Redactions by kind.
         skipped_erased: Items of forgotten customers, not stored again.
         skipped_expired: Items older than the retention period, not stored.
+        deleted: Stored items removed because the source reported them deleted.
     """
 
     source: str
@@ -55,6 +56,7 @@ class IngestCounts:
     bookmark: str | None = None
     pii_redacted: dict[str, int] = field(default_factory=dict)
     skipped_erased: int = 0
+    deleted: int = 0
     skipped_expired: int = 0
 
 
@@ -169,6 +171,11 @@ def ingest_source(
         upserted = store.upsert_items(prepared, run_id)
         bad = quarantine_rows([*batch.quarantined, *empty], policy)
         counts.quarantined_new += store.quarantine(bad, run_id)
+        if batch.deleted:  # before the bookmark: a crash re-reads the deletion next run
+            with store.transaction():
+                counts.deleted += delete_items(
+                    store, [item_key(connector.name, ext_id) for ext_id in batch.deleted]
+                ).items
         checkpoint("ingest:batch-persisted")
         if batch.bookmark is not None:
             store.set_bookmark(connector.name, batch.bookmark.cursor_field, batch.bookmark.value)

@@ -16,8 +16,23 @@ def customer_salt(settings: Settings, store: Store) -> str:
     if settings.customer_key_salt is not None:
         return settings.customer_key_salt.get_secret_value()
     if settings.customer_key_salt_block:
-        from prefect.blocks.system import Secret
-
-        block = Secret.load(settings.customer_key_salt_block)
-        return str(block.get())  # type: ignore[union-attr]  # sync call returns the block
+        return secret_block(settings.customer_key_salt_block)
     return store.store_salt()
+
+
+def secret_block(block_name: str) -> str:
+    """Reads a Prefect Secret block's value (imported lazily: only when a block is named)."""
+    from prefect.blocks.system import Secret
+
+    block = Secret.load(block_name)
+    return str(block.get())  # type: ignore[union-attr]  # sync call returns the block
+
+
+def install_block_loader() -> None:
+    """Lets connectors resolve ``{block: NAME}`` credentials through Prefect Secret blocks.
+
+    ``connectors/`` does not import Prefect; it asks the loader installed here.
+    """
+    from connectors.credentials import set_block_loader
+
+    set_block_loader(secret_block)

@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from connectors.base import Batch, Bookmark
 from connectors.files import FileConnector, FileSourceOptions
 from connectors.schema import Channel, FeedbackItem, Score, ScoreType
 from vocflow.ingest import ingest_source, prepare_items
@@ -130,3 +132,47 @@ def test_duplicate_keys_in_one_batch_are_stored_once_and_counted(store: Store):
     counts = store.upsert_items(rows, "r")
     assert (counts.new, counts.duplicates) == (2, 1)
     assert store.count_items() == 2
+
+
+class _ScriptedSource:
+    """A connector that replays scripted batches, one list per run."""
+
+    name = "scripted"
+    primary_key = "id"
+    cursor_field = "updated_at"
+
+    def __init__(self, runs: list[list[Batch]]) -> None:
+        self.runs = runs
+
+    def check(self) -> str:
+        return "ok"
+
+    def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
+        yield from self.runs.pop(0)
+
+
+def test_items_the_source_reports_deleted_are_removed_with_what_derives_from_them(
+    store: Store,
+) -> None:
+    ko = _item("k1", "배송이 너무 늦어요 환불해주세요")
+    en = _item("e1", "The app crashes every time I log in")
+    mark = Bookmark("updated_at", "2026-01-02T00:00:00+00:00")
+    source = _ScriptedSource(
+        [
+            [Batch(items=[ko.model_copy(update={"source": "scripted"}),
+                          en.model_copy(update={"source": "scripted"})], bookmark=mark)],
+            [Batch(deleted=["k1", "never-stored"], bookmark=mark)],
+        ]
+    )  # fmt: skip
+    first = ingest_source(source, store, "r1")
+    assert first.new == 2 and first.deleted == 0
+    items = store.load_items()
+    keys, hashes = items["item_key"].tolist(), items["text_hash"].tolist()
+    store.save_enrichments(
+        keys, hashes, "m:1", "sentiment", ["negative"] * 2, np.full((2, 3), 1 / 3)
+    )
+    second = ingest_source(source, store, "r2")
+    assert second.deleted == 1  # the id that was never stored deletes nothing
+    left = store.load_items()
+    assert left["external_id"].tolist() == ["e1"]
+    assert store.load_enrichments(keys, "m:1")["item_key"].tolist() == left["item_key"].tolist()

@@ -1,0 +1,80 @@
+"""Reddit contract fake: app-only OAuth token endpoint and post search.
+
+Implements, as documented by Reddit: ``POST /api/v1/access_token`` with HTTP basic auth
+(client id and secret) and ``grant_type=client_credentials``, answering ``access_token``,
+``token_type: bearer``, ``expires_in``; ``GET /search`` (and ``/r/{subs}/search`` with
+``restrict_sr``) with ``q``, ``sort=new``, ``limit`` (max 100) and ``after`` (a fullname),
+answering a ``Listing`` (``data.children[].data`` posts with ``name``, ``id``, ``title``,
+``selftext``, ``author``, ``author_fullname``, ``subreddit``, ``created_utc``, ``permalink``,
+``edited``; ``data.after``); 401 without a valid bearer token.
+
+SYNTHETIC DATA: shaped from Reddit's documented listing examples, written for these tests.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.connectors.contract.server import Reply
+
+CLIENT_ID = "synthetic-client"
+SECRET = "synthetic-reddit-secret"  # noqa: S105 - a test fixture, not a secret
+ACCESS_TOKEN = "synthetic-reddit-access"  # noqa: S105 - a test fixture, not a secret
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class RedditApp:
+    """The fake Reddit: ``n`` synthetic posts mentioning the brand, pairs sharing a second."""
+
+    def __init__(self, n: int = 11) -> None:
+        self.posts: dict[str, dict[str, Any]] = {}
+        self.clock = T0 + timedelta(hours=1)
+        for i in range(n):
+            self._put(f"t3_syn{i:03d}", T0 + timedelta(minutes=i // 2))
+
+    def _put(self, name: str, when: datetime) -> None:
+        self.posts[name] = {
+            "kind": "t3", "name": name, "id": name[3:], "title": f"SYNTHETIC post about Acme {name}",
+            "selftext": f"SYNTHETIC body {name}", "author": f"synthetic_user_{name}",
+            "author_fullname": f"t2_{name[3:]}", "subreddit": "synthetic",
+            "created_utc": when.timestamp(), "permalink": f"/r/synthetic/comments/{name[3:]}/x/",
+            "edited": False, "score": 3, "num_comments": 0,
+        }  # fmt: skip
+
+    def add(self) -> str:
+        self.clock += timedelta(minutes=1)
+        name = f"t3_syn{len(self.posts):03d}"
+        self._put(name, self.clock)
+        return name
+
+    def delete(self, name: str) -> None:
+        self.posts[name].update({"selftext": "[deleted]", "author": "[deleted]"})
+
+    def handle(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Reply:
+        if path == "/api/v1/access_token":
+            basic = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+            if headers.get("authorization") != f"Basic {basic}":
+                return 401, {}, {"message": "Unauthorized", "error": 401}
+            if query.get("grant_type") != "client_credentials":
+                return 400, {}, {"error": "unsupported_grant_type"}
+            return 200, {}, {"access_token": ACCESS_TOKEN, "token_type": "bearer",
+                             "expires_in": 86400, "scope": "*"}  # fmt: skip
+        if headers.get("authorization") != f"bearer {ACCESS_TOKEN}":
+            return 401, {}, {"message": "Unauthorized", "error": 401}
+        if path not in ("/search", "/r/synthetic/search"):
+            return 404, {}, {"message": "Not Found", "error": 404}
+        size = min(int(query.get("limit", 25)), 100)
+        matching = [p for p in self.posts.values() if "Acme" in p["title"]]
+        ordered = sorted(matching, key=lambda p: (p["created_utc"], p["name"]), reverse=True)
+        start = 0
+        if query.get("after"):
+            names = [p["name"] for p in ordered]
+            start = names.index(query["after"]) + 1 if query["after"] in names else len(names)
+        page = ordered[start : start + size]
+        after = page[-1]["name"] if page and start + size < len(ordered) else None
+        return 200, {}, {"kind": "Listing", "data": {
+            "after": after, "before": None, "dist": len(page),
+            "children": [{"kind": "t3", "data": dict(p)} for p in page],
+        }}  # fmt: skip
