@@ -2,7 +2,8 @@
 
 Layout::
 
-    reports_dir/<run_id>/report.html, report.md, pain_points.csv, pain_points.parquet, run.json
+    reports_dir/<run_id>/report.html, report.md, pain_points.csv, pain_points.parquet, run.json,
+                         headline.json (figures and ranks the next run compares with)
                          plus any extra tables (e.g. theme_trends.csv, followup.csv)
     reports_dir/latest/   an exact copy of the newest bundle
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from outputs.history import HEADLINE_FILE, changes_since, headline, previous_headline
 from outputs.html import render_html
 from outputs.markdown import render_markdown
 from outputs.report import Report
@@ -30,6 +32,7 @@ BUNDLE_FILES: tuple[str, ...] = (
     "pain_points.csv",
     "pain_points.parquet",
     "run.json",
+    HEADLINE_FILE,
 )
 
 
@@ -74,8 +77,11 @@ def _write_files(
     for name, table in extra.items():
         table.to_csv(folder / _check_table_name(name), index=False, encoding="utf-8")
     frame = pain_points_frame(report)
-    (folder / "report.html").write_text(render_html(report), encoding="utf-8")
-    (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    # Compared with the newest earlier bundle of the same scope, read before this one lands.
+    changes = changes_since(report, previous_headline(folder.parent, report))
+    (folder / "report.html").write_text(render_html(report, changes), encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(report, changes), encoding="utf-8")
+    (folder / HEADLINE_FILE).write_text(headline(report).model_dump_json(indent=2), "utf-8")
     frame.to_csv(folder / "pain_points.csv", index=False, encoding="utf-8")
     frame.to_parquet(folder / "pain_points.parquet", index=False)
     text = json.dumps(run_json, default=str, indent=2, ensure_ascii=False)

@@ -1,20 +1,23 @@
 """Render a :class:`~outputs.report.Report` as one self-contained HTML file.
 
-The page has inline CSS, an inline SVG chart and no scripts or remote resources, so it can
-be mailed, attached to a ticket or opened offline. Customer text is untrusted: Jinja2
-autoescaping escapes every value, and quote links are kept only for http(s) URLs.
+The page has inline CSS, inline SVG charts (``outputs.charts``, drawn by matplotlib) and no
+scripts or remote resources, so it can be mailed, attached to a ticket, printed or opened
+offline. Customer text is untrusted: Jinja2 autoescaping escapes every value, quote links are
+kept only for http(s) URLs, and the only markup passed through unescaped is the checked chart
+SVG.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
+from outputs.charts import impact_chart_svg, sparkline_svg
+from outputs.history import Changes
 from outputs.markdown import fmt_did, fmt_primary
 from outputs.report import Report, ThemeStats, fmt_impact, fmt_signed
 from outputs.scoring import primary_impact
@@ -22,37 +25,6 @@ from outputs.series import sparkline
 
 _SAFE_SCHEMES = frozenset({"http", "https"})
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_CHART_WIDTH = 760
-_CHART_LABEL_WIDTH = 250
-_CHART_ROW = 22
-_CHART_TOP = 30
-_LABEL_CHARS = 34
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    """Geometry of one theme's whisker in the impact chart (SVG user units)."""
-
-    y: float
-    x_low: float
-    x_high: float
-    x_point: float
-    label: str
-    tooltip: str
-    tone: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Geometry of the impact chart; every number is computed here, never in the template."""
-
-    width: int
-    height: float
-    plot_left: float
-    plot_right: float
-    x_zero: float
-    ticks: list[tuple[float, str]]
-    rows: list[ChartRow]
 
 
 def safe_url(url: str | None) -> str | None:
@@ -92,70 +64,67 @@ def lang_tag(language: str) -> str | None:
     return language
 
 
-def _nice_bound(value: float) -> float:
-    # Round the axis end up to 1, 2 or 5 x 10^k so tick labels stay short.
-    value = max(value, 1.0)
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 5.0, 10.0):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10.0 * magnitude
+_MAX_HIGHLIGHTS = 3
 
 
-def impact_chart(themes: list[ThemeStats]) -> Chart | None:
-    """Lay out a horizontal whisker per theme around a zero line.
+def lineage_badges(report: Report, theme: ThemeStats) -> list[tuple[str, str]]:
+    """Badges for what happened to a theme since the last run.
 
     Args:
-        themes: Ranked themes; only those with an impact interval are drawn.
+        report: The report (its ``theme_changes`` name the themes merged into this one).
+        theme: The theme.
 
     Returns:
-        The chart geometry, or None when no theme has an interval.
+        ``(event, explanation)`` pairs: "new", "grew", "shrank" or "split" from the theme's
+        own lineage, plus "merged" when known themes were folded into it; empty when it is
+        unchanged or there is no lineage.
     """
-    drawn = [t for t in themes if t.has_interval and t.nps_impact is not None]
-    if not drawn:
-        return None
-    extent = max(
-        max(abs(t.impact_ci_low or 0.0), abs(t.impact_ci_high or 0.0), abs(t.nps_impact or 0.0))
-        for t in drawn
-    )
-    bound = _nice_bound(extent)
-    left, right = float(_CHART_LABEL_WIDTH + 12), float(_CHART_WIDTH - 16)
-
-    def x(value: float) -> float:
-        return round(left + (value + bound) / (2 * bound) * (right - left), 1)
-
-    rows = []
-    for i, t in enumerate(drawn):
-        low, high = t.impact_ci_low or 0.0, t.impact_ci_high or 0.0
-        label = f"{t.rank}. {t.label}"
-        if len(label) > _LABEL_CHARS:
-            label = label[: _LABEL_CHARS - 1].rstrip() + "…"
-        rows.append(
-            ChartRow(
-                y=_CHART_TOP + i * _CHART_ROW + _CHART_ROW / 2,
-                x_low=x(low),
-                x_high=max(x(high), x(low) + 1.0),
-                x_point=x(t.nps_impact or 0.0),
-                label=label,
-                tooltip=f"{t.label}: NPS impact {fmt_impact(t)}",
-                tone="bad" if high < 0 else "good" if low > 0 else "unclear",
-            )
-        )
-    # Half of a 5 x 10^k bound is not a whole number (2.5): keep one decimal there.
-    digits = 0 if (bound / 2).is_integer() else 1
-    ticks = [
-        (x(v), fmt_signed(v, digits) if v else "0")
-        for v in (-bound, -bound / 2, 0.0, bound / 2, bound)
+    badges: list[tuple[str, str]] = []
+    own = theme.lineage or {}
+    event = str(own.get("event") or "")
+    related = ", ".join(str(r.get("label", "")) for r in own.get("related") or [])
+    if event == "new":
+        badges.append(("new", f"new theme{': formed from ' + related if related else ''}"))
+    elif event in ("grew", "shrank"):
+        sizes = f"{own.get('size_before')} → {own.get('size_after')} items"
+        badges.append((event, f"{event} since the last run ({sizes})"))
+    elif event == "split":
+        badges.append(("split", f"split off from {related or 'a known theme'}"))
+    absorbed = [
+        str(c.get("label", ""))
+        for c in report.theme_changes
+        if c.get("event") == "merged"
+        and any(r.get("theme_id") == theme.theme_id for r in c.get("related") or [])
     ]
-    return Chart(
-        width=_CHART_WIDTH,
-        height=_CHART_TOP + len(drawn) * _CHART_ROW + 8,
-        plot_left=left,
-        plot_right=right,
-        x_zero=x(0.0),
-        ticks=ticks,
-        rows=rows,
-    )
+    if absorbed:
+        badges.append(("merged", "merged in: " + ", ".join(absorbed)))
+    return badges
+
+
+def segment_highlights(report: Report, theme: ThemeStats) -> list[str]:
+    """Segments where the theme stands out, most telling first (at most three).
+
+    Args:
+        report: The report (its segment views list the most harmful themes per level).
+        theme: The theme.
+
+    Returns:
+        The over-represented segment (lift and BH q) and the segment levels where the theme
+        is among the most harmful, with its impact there.
+    """
+    lines = [f"over-represented in {theme.top_segment.label()}"] if theme.top_segment else []
+    for view in report.segments:
+        column = view.column.removeprefix("segment.")
+        for level in view.levels:
+            for x in level.top_themes:
+                if x.theme_id == theme.theme_id and x.impact is not None:
+                    lines.append(f"{column} = {level.level}: impact {fmt_signed(x.impact)} there")
+    return lines[:_MAX_HIGHLIGHTS]
+
+
+def _sparklines(themes: list[ThemeStats]) -> dict[int, Markup]:
+    charts = {t.theme_id: sparkline_svg(t.weekly_volume, f"spark-{t.theme_id}") for t in themes}
+    return {k: v for k, v in charts.items() if v is not None}
 
 
 def _flatten(summary: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -193,11 +162,13 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, changes: Changes | None = None) -> str:
     """Render the report as a self-contained HTML page.
 
     Args:
         report: The report to render.
+        changes: Change since the previous run of the same scope (``outputs.history``);
+            None on a first run.
 
     Returns:
         The HTML document (UTF-8 text, no external resources).
@@ -207,9 +178,13 @@ def render_html(report: Report) -> str:
     return template.render(
         report=report,
         kpis=report.kpis,
+        changes=changes,
         top=report.pain_points[:top_n],
         rest=report.pain_points[top_n:],
         strength_ids={s.theme_id for s in report.strengths},
-        chart=impact_chart(report.pain_points),
+        chart=impact_chart_svg(report.pain_points),
+        sparks=_sparklines(report.pain_points),
+        badges={t.theme_id: lineage_badges(report, t) for t in report.pain_points},
+        highlights={t.theme_id: segment_highlights(report, t) for t in report.pain_points},
         run_rows=_flatten(report.run_summary),
     )

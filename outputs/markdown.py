@@ -8,6 +8,7 @@ nor inject HTML or links where the Markdown is rendered (Slack, GitHub, Confluen
 from __future__ import annotations
 
 from outputs.did import DidEstimate
+from outputs.history import Changes
 from outputs.report import Report, ThemeStats, fmt_impact, fmt_signed
 from outputs.scoring import primary_impact
 from outputs.series import sparkline
@@ -46,7 +47,12 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{escape_cell(name)} {n:,}" for name, n in counts.items()) or "none"
 
 
-def _kpi_lines(report: Report) -> list[str]:
+def _since(changes: Changes | None, key: str, digits: int = 1, unit: str = "") -> str:
+    delta = changes.delta(key) if changes is not None else None
+    return "" if delta is None else f" ({fmt_signed(delta, digits)}{unit} since last run)"
+
+
+def _kpi_lines(report: Report, changes: Changes | None = None) -> list[str]:
     k = report.kpis
     nps = fmt_signed(k.nps)
     if k.nps_ci is not None:
@@ -54,16 +60,19 @@ def _kpi_lines(report: Report) -> list[str]:
     nps_estimate = next((m for m in k.metrics if m.key == "nps"), None)
     if nps_estimate is not None and nps_estimate.too_few:
         nps += f"; too few answers for a reliable figure (n < {nps_estimate.min_n})"
+    nps += _since(changes, "nps")
     mix = ", ".join(f"{_pct(v)} {s}" for s, v in k.sentiment_mix.items())
     lines = [
-        f"- **Items:** {k.n_items:,} ({_pct(report.outlier_share)} in no theme)",
+        f"- **Items:** {k.n_items:,} ({_pct(report.outlier_share)} in no theme)"
+        + _since(changes, "items", 0),
         f"- **NPS:** {nps}",
-        f"- **Sentiment:** {mix}",
+        f"- **Sentiment:** {mix}" + _since(changes, "negative_pct", 1, " pp negative"),
         f"- **Languages:** {_counts(k.languages)}",
         f"- **Channels:** {_counts(k.channels)}",
     ]
     lines += [
         f"- **{escape_cell(m.name)}** ({escape_cell(m.convention)}): {m.display()}"
+        + _since(changes, m.key)
         for m in k.metrics
         if m.key != "nps"
     ]
@@ -232,11 +241,13 @@ def _theme_change_lines(report: Report) -> list[str]:
     return lines if moved else [*lines, "No theme changed since the last run."]
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, changes: Changes | None = None) -> str:
     """Render the report summary as Markdown.
 
     Args:
         report: The report to render.
+        changes: Change since the previous run of the same scope (``outputs.history``);
+            None on a first run.
 
     Returns:
         Markdown text: KPIs, the top-N pain points table with trend and one quote each, why
@@ -255,9 +266,13 @@ def render_markdown(report: Report) -> str:
         f"Run {escape_cell(report.run_id)} · generated "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC{window}",
         "",
+        f"Changes are against run {escape_cell(changes.previous_run_id)}."
+        if changes is not None
+        else "No earlier run of the same scope: no changes shown.",
+        "",
         "## Headline",
         "",
-        *_kpi_lines(report),
+        *_kpi_lines(report, changes),
         "",
     ]
     top = report.pain_points[: max(report.top_n, 0)]
@@ -288,6 +303,10 @@ def render_markdown(report: Report) -> str:
     for section in (make(report) for make in sections):
         lines += ["", *section] if section else []
     lines += ["", "## Method", ""]
+    start = report.window_start.date().isoformat() if report.window_start else "first item"
+    end = report.window_end.date().isoformat() if report.window_end else "newest item"
+    span = f"{start} to {end} (end exclusive)" if window else "every stored item"
+    lines.append(f"- Data window: {span}; {k.n_items:,} items.")
     lines += [f"- {escape_cell(note)}" for note in report.method_notes]
     if k.score_note:
         lines.append(f"- Score note: {escape_cell(k.score_note)}")

@@ -1,9 +1,11 @@
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
 
-from outputs.html import impact_chart, render_html, safe_url
+from outputs.charts import impact_chart_svg, impact_rows, sparkline_svg
+from outputs.html import lineage_badges, render_html, safe_url
 from outputs.report import Report, ThemeInfo, build_report
 
 from .conftest import items_frame, nps_rows
@@ -80,7 +82,7 @@ def test_no_external_resources(hostile_report: Report) -> None:
     parsed.feed(html)
     assert not [name for name, _ in parsed.attrs if name in {"src", "srcset", "xlink:href"}]
     assert "@import" not in html
-    assert "url(" not in html
+    assert not re.findall(r"url\((?!#)", html)  # only in-page references (chart clip paths)
     # The only http(s) URL anywhere is the quote link (an <a>, not a loaded resource).
     assert html.count("http://") == 0
     assert html.count("https://") == 1
@@ -102,25 +104,55 @@ def test_sections_and_chart(hostile_report: Report) -> None:
     html = render_html(hostile_report)
     for heading in ("Pain points", "NPS impact by theme", "Strengths", "Method", "Run summary"):
         assert f"<h2>{heading}</h2>" in html
-    assert html.count('<circle cx="') == 1  # one theme with an interval, one whisker
     assert "stage.note" in html  # nested run summary flattened
+    chart = html[html.index('<svg class="chart" role="img" aria-label="NPS impact') :]
+    chart = chart[: chart.index("</svg>")]
+    # The label is drawn as real text (Korean stays text) and is escaped inside the SVG.
+    assert "1. 배송 지연 &lt;script&gt;" in chart
+    assert "<script" not in chart and "xmlns" not in chart
 
 
-def test_chart_geometry_is_symmetric_around_zero() -> None:
-    report_theme = build_report(
+def test_impact_rows_tone_and_empty_chart() -> None:
+    themes = build_report(
         items_frame(nps_rows(-1, [10] * 20 + [0] * 10) + nps_rows(0, [0] * 12)),
         [ThemeInfo(theme_id=0, label="t")],
         run_id="r",
         n_boot=100,
     ).pain_points
-    chart = impact_chart(report_theme)
-    assert chart is not None
-    left, right = chart.plot_left, chart.plot_right
-    assert chart.x_zero == pytest.approx((left + right) / 2, abs=0.1)
-    row = chart.rows[0]
-    assert left <= row.x_low <= row.x_point <= row.x_high <= chart.x_zero  # all below 0
+    (row,) = impact_rows(themes)
+    assert row.low <= row.point <= row.high < 0  # all detractors: the whole interval below 0
     assert row.tone == "bad"
-    assert impact_chart([]) is None
+    assert row.label == "1. t"
+    assert impact_chart_svg([]) is None
+    assert impact_chart_svg(themes) is not None
+
+
+def test_sparkline_ids_are_unique_per_chart() -> None:
+    one, two = sparkline_svg([1, 4, 2, 8], "spark-1"), sparkline_svg([1, 4, 2, 8], "spark-2")
+    assert one is not None and two is not None
+    ids_one = set(re.findall(r'id="([^"]+)"', one))
+    ids_two = set(re.findall(r'id="([^"]+)"', two))
+    assert ids_one and not ids_one & ids_two
+    assert all(i.startswith("spark-1-") for i in ids_one)
+    assert sparkline_svg([3], "s") is None
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><rect onload="alert(1)"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<use xlink:href="https://evil.example/x.svg#a"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url(https://e.example/x)"/></svg>',
+    ],
+)
+def test_chart_check_rejects_active_content(svg: str) -> None:
+    from outputs.charts import _check
+
+    with pytest.raises(ValueError):
+        _check(svg)
 
 
 def test_top_n_and_details(hostile_report: Report) -> None:
@@ -146,3 +178,29 @@ def test_top_n_and_details(hostile_report: Report) -> None:
 )
 def test_safe_url(url: str | None, expected: str | None) -> None:
     assert safe_url(url) == expected
+
+
+def test_theme_cards_show_area_lineage_and_sparkline(hostile_report: Report) -> None:
+    theme = hostile_report.pain_points[0].model_copy(
+        update={
+            "area": "배송 <b>area</b>",
+            "lineage": {"event": "grew", "size_before": 5, "size_after": 12, "related": []},
+            "weekly_volume": [0, 2, 5, 12],
+        }
+    )
+    merged = {
+        "theme_id": 7, "label": "late parcels", "event": "merged",
+        "related": [{"theme_id": 0, "label": "t"}], "size_before": 9, "size_after": 0,
+    }  # fmt: skip
+    report = hostile_report.model_copy(update={"pain_points": [theme], "theme_changes": [merged]})
+    assert lineage_badges(report, theme) == [
+        ("grew", "grew since the last run (5 → 12 items)"),
+        ("merged", "merged in: late parcels"),
+    ]
+    html = render_html(report)
+    card = html[html.index('<article class="card" id="theme-0">') :]
+    card = card[: card.index("</article>")]
+    assert '<span class="tag lineage grew"' in card and '<span class="tag lineage merged"' in card
+    assert "Area: 배송 &lt;b&gt;area&lt;/b&gt;" in card
+    assert 'aria-label="Items per week, oldest first: 0, 2, 5, 12"' in card
+    assert card.count("open source item") == 1  # only the https quote links to its source

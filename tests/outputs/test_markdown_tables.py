@@ -1,8 +1,10 @@
 import re
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
+from outputs.html import render_html
 from outputs.markdown import escape_cell, render_markdown
 from outputs.report import Report, ThemeInfo, build_report, fmt_signed
 from outputs.tables import PAIN_POINT_COLUMNS, pain_points_frame
@@ -69,6 +71,8 @@ def test_markdown_sections(sample_report: Report) -> None:
     assert "- **NPS:** +14.4 (95% CI" in text  # (87 - 51) / 250
     assert "2 more ranked themes in the full report." in text
     assert "## Method" in text
+    assert "- Data window: every stored item; 263 items." in text
+    assert "No earlier run of the same scope: no changes shown." in text
     assert "NPS from a 0-10 in-app survey" in text
     assert "minus the upper bound of the 95 % impact interval" in text
     # One reason line per listed theme, starting with its rank.
@@ -93,3 +97,51 @@ def test_table_cells_are_escaped() -> None:
     assert "\n" not in table[0][6]
     assert escape_cell("a|b\nc") == r"a\|b c"
     assert escape_cell("<x> & [y]") == r"&lt;x&gt; &amp; \[y\]"
+
+
+class _RankedTable(HTMLParser):
+    """Cell texts of the rows of the first ``table.ranked`` in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._depth = 0  # >0 inside the first ranked table
+        self._done = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table" and ("class", "ranked") in attrs and not self._done:
+            self._depth = 1
+        elif self._depth and tag == "tr":
+            self.rows.append([])
+        elif self._depth and tag == "td":
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth and tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif self._depth and tag == "table":
+            self._depth, self._done = 0, True
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_html_markdown_and_csv_agree(sample_report: Report, tmp_path) -> None:
+    path = tmp_path / "pain_points.csv"
+    pain_points_frame(sample_report).to_csv(path, index=False)
+    csv = pd.read_csv(path)
+    parsed = _RankedTable()
+    parsed.feed(render_html(sample_report))
+    html = [r for r in parsed.rows if r]  # the header row has <th> cells only
+    markdown = _table_rows(render_markdown(sample_report))
+    assert len(html) == len(markdown) == sample_report.top_n == 2
+    for h, m, (_, record) in zip(html, markdown, csv.iterrows(), strict=False):
+        assert int(h[0]) == int(m[0]) == record["rank"]
+        assert h[1] == record["label"] and m[1] == escape_cell(record["label"])
+        assert int(h[2]) == int(m[2]) == record["volume"]
+        assert h[3] == m[3] == f"{100 * record['negative_share']:.0f}%"
+        low, high = fmt_signed(record["primary_ci_low"]), fmt_signed(record["primary_ci_high"])
+        assert h[4] == m[4] == f"{fmt_signed(record['primary_impact'])} NPS [{low}, {high}]"
