@@ -80,6 +80,7 @@ def classify_items(
     embedder: Embedder | None = None,
     clauses: bool = False,
     mixed_margin: float = 0.2,
+    on_progress: ProgressCallback | None = None,
 ) -> tuple[pd.Series, StepCount]:
     """Returns a sentiment label per item, classifying only items without a stored label.
 
@@ -91,9 +92,10 @@ def classify_items(
         embedder_id: ``model_id`` of the embedder that produced ``embeddings``.
         embedder: That embedder (clause embeddings, when the model needs embeddings).
         clauses: Also classify clauses (stored by ``vocflow.clause_store``); items with a
-            confidently positive and a confidently negative clause are labelled ``mixed``.
+            positive and a negative clause are labelled ``mixed``.
             Labels are then cached under ``clause_version(model_version, mixed_margin)``.
         mixed_margin: Clause polarity margin of the mixed rule.
+        on_progress: Clause embedding progress ``(done, total)`` (the long part of this step).
 
     Returns:
         Labels indexed like ``items`` and the work count.
@@ -116,7 +118,7 @@ def classify_items(
         labels = [model.labels[i] for i in probs.argmax(axis=1)]
         if clauses:
             labels = classify_and_store_clauses(
-                store, model, todo, probs, embedder, version, mixed_margin
+                store, model, todo, probs, embedder, version, mixed_margin, on_progress
             )
         checkpoint("sentiment:computed")
         store.save_enrichments(

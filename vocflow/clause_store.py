@@ -7,7 +7,7 @@ clause's content hash), so a re-run embeds no clause twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -40,13 +40,19 @@ def ensure_schema(store: Store) -> None:
     store.con.execute(_DDL)
 
 
-def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+def embed_texts_cached(
+    store: Store,
+    embedder: Embedder,
+    texts: Sequence[str],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Embeds texts through the store's embedding cache (content hash, model id).
 
     Args:
         store: Store holding the cache.
         embedder: Embedder.
         texts: Cleaned texts (e.g. clauses).
+        on_progress: Called with ``(embedded, to embed)`` after each chunk.
 
     Returns:
         Float32 embeddings in input order, shape ``(len(texts), dim)``.
@@ -62,6 +68,8 @@ def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -
             store.save_embeddings(
                 part, embedder.model_id, embedder.embed([text_of[h] for h in part])
             )
+            if on_progress is not None:
+                on_progress(start + len(part), len(missing))
     return store.load_embeddings(hashes, embedder.model_id)
 
 
@@ -201,6 +209,7 @@ def classify_and_store_clauses(
     embedder: Embedder | None,
     version: str,
     margin: float,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Classifies the clauses of ``todo`` items, stores them, returns the item labels.
 
@@ -212,6 +221,7 @@ def classify_and_store_clauses(
         embedder: Embedder for clause embeddings (needed when the model needs embeddings).
         version: Enrichment version (see :func:`clause_version`).
         margin: Clause polarity margin of the mixed rule.
+        on_progress: Clause embedding progress ``(done, total)``.
 
     Returns:
         Item labels (``mixed`` where clauses disagree confidently), in ``todo`` order.
@@ -220,7 +230,7 @@ def classify_and_store_clauses(
     def embed(texts: list[str]) -> np.ndarray:
         if embedder is None:
             raise ValueError(f"{model.model_version} needs an embedder to classify clauses")
-        return embed_texts_cached(store, embedder, texts)
+        return embed_texts_cached(store, embedder, texts, on_progress)
 
     result = classify_clauses(
         model,

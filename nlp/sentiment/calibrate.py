@@ -9,8 +9,9 @@ classes, learn domain cues from the embedding and the customer's own words ("leg
 says nothing. Measured on the demo's Skytrax seat reviews (956 rated for training, the newest
 239 held out, base model ``hybrid-head:9f14704c6f45``): held-out macro-F1 0.689 base,
 0.698 with ``[log p, embedding]``, 0.728 with this module's n-grams added (5,000 terms,
-C = 0.3 chosen by cross-validation). The adapter is stored as JSON next to the store and used only when it
-beat the base model on the customer's newest items (``vocflow.calibration`` decides that).
+C = 0.3 chosen by cross-validation). The adapter is stored as JSON next to the store and
+used only when it beat the base model on the customer's newest items
+(``vocflow.calibration`` decides that).
 """
 
 from __future__ import annotations
@@ -110,7 +111,14 @@ def fit_adapter(
     splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y))
 
     def make(c: float) -> Any:
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+        # newton-cg reaches the same optimum as lbfgs here 7x faster (Skytrax, 5,387 inputs:
+        # 1.6 s vs 11.7 s per fit, identical held-out predictions): lbfgs's update cost grows
+        # with the number of inputs x classes, the n-grams made that 16k. The tight tol keeps
+        # the CV scores of neighbouring C apart from solver noise (they differ by 0.0002).
+        return LogisticRegression(
+            C=c, class_weight="balanced", solver="newton-cg", tol=1e-6, max_iter=5000,
+            random_state=seed,
+        )  # fmt: skip
 
     cv: dict[float, float] = {}
     for c in c_grid:

@@ -199,5 +199,8 @@ def test_calibration_on_real_skytrax_ratings_improves_held_out_macro_f1(tmp_path
             store, base, embedder, CalibrationSettings(), tmp_path / "cal.json"
         )
     assert report.n_rated > 1000 and report.n_holdout > 200
+    # Measured 0.689 -> 0.728 (C = 0.3). Cross-validation scores C = 0.1 and 0.3 within
+    # 0.0002 of each other and C = 0.1 gives 0.702 on this split, so the test holds the
+    # adoption rule (+0.01), not the best case.
     assert report.adopted, report.reason
-    assert report.after["macro_f1"] >= report.before["macro_f1"] + 0.03, report.reason
+    assert report.after["macro_f1"] >= report.before["macro_f1"] + 0.01, report.reason
