@@ -11,9 +11,10 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
+export MPLCONFIGDIR ?= $(CURDIR)/.cache/matplotlib
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint format server clean lock audit
+.PHONY: install browser postgres demo test test-fast lint format server clean lock audit
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +28,32 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
+# The SQL connector tests start a throwaway PostgreSQL server (tests/postgres.py), so its server
+# binaries are installed when missing (Debian/Ubuntu, as root or through sudo).
+# VOCFLOW_SKIP_POSTGRES=1 skips both this step and those tests.
+postgres:
+	@if [ "$$VOCFLOW_SKIP_POSTGRES" = 1 ] || command -v initdb >/dev/null 2>&1 \
+		|| ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "installing PostgreSQL (server binaries for the SQL connector tests)"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql; fi
+
 demo: install  ## Ingest the bundled sample data, analyse it and write reports/latest/
 	$(BIN)/vocflow run
 
-test: install  ## The whole test suite (what CI runs)
+# The report test opens the HTML in headless Chromium (system package, no browser download)
+# and needs a CJK font for Korean. Installed only when missing; sudo only when not root.
+browser:  ## Chromium and Korean fonts for tests/browser (Debian/Ubuntu)
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+test: install browser postgres  ## The whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-test-fast: install
+test-fast: install postgres
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install

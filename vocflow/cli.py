@@ -183,9 +183,11 @@ def sources_check(name: str) -> None:
     """Checks that a source is reachable and correctly configured."""
     from connectors.base import ConnectorError
     from connectors.registry import build_connector
+    from vocflow.secrets import install_block_loader
     from vocflow.settings import load_settings
 
     settings = load_settings()
+    install_block_loader()
     try:
         source = settings.source(name)
         connector = build_connector(
@@ -198,13 +200,38 @@ def sources_check(name: str) -> None:
         raise typer.Exit(1) from error
 
 
-@report_app.command("latest")
-def report_latest() -> None:
-    """Prints the path of the latest HTML report."""
+def _report_file(run_id: str | None, name: str = "report.html") -> Path:
+    from outputs.bundle import check_run_id
     from vocflow.settings import load_settings
 
-    path = load_settings().reports_path / "latest" / "report.html"
+    try:
+        folder = check_run_id(run_id) if run_id else "latest"
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="RUN_ID") from error
+    path = load_settings().reports_path / folder / name
     if not path.is_file():
-        console.print("no report yet: run `vocflow run`")
+        console.print(f"no report {folder}/{name}: run `vocflow run`")
         raise typer.Exit(1)
-    console.print(str(path))
+    return path
+
+
+@report_app.command("latest")
+def report_latest(
+    markdown: Annotated[bool, typer.Option(help="The Markdown summary instead.")] = False,
+) -> None:
+    """Prints the path of the latest HTML report (or of its Markdown summary)."""
+    # soft_wrap: a long path must stay one line, so that scripts can use the output.
+    path = _report_file(None, "report.md" if markdown else "report.html")
+    console.print(str(path), soft_wrap=True)
+
+
+@report_app.command("open")
+def report_open(
+    run_id: Annotated[str | None, typer.Argument(help="Run id; default the latest.")] = None,
+) -> None:
+    """Opens a report in the default web browser (prints its address when there is none)."""
+    import webbrowser
+
+    uri = _report_file(run_id).resolve().as_uri()
+    if not webbrowser.open(uri):
+        console.print(f"no web browser found; open {uri}", soft_wrap=True)

