@@ -9,18 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from connectors.base import Bookmark, Connector
+from connectors.base import Batch, Bookmark, Connector
 from connectors.schema import FeedbackItem, QuarantinedRow, item_key, raw_json
 from nlp.language import detect_language
 from nlp.text import content_hash, normalize_text
 from vocflow.erasure import delete_items, erased_customers
 from vocflow.faults import checkpoint
 from vocflow.privacy import PrivacyPolicy, has_text_content, sanitize_url
-from vocflow.store import Store
+from vocflow.store import Store, UpsertCounts
 
 
 @dataclass
@@ -142,6 +144,7 @@ def ingest_source(
     run_id: str,
     on_batch: Callable[[IngestCounts], None] | None = None,
     policy: PrivacyPolicy | None = None,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> IngestCounts:
     """Reads a source incrementally into the store.
 
@@ -156,6 +159,8 @@ def ingest_source(
         on_batch: Called with the running counts after each persisted batch (progress).
         policy: Redaction, raw-text and retention policy (default: redact all, keep no raw
             text, no retention).
+        write_lock: Held while a batch is written, when several sources are read at once
+            into one store: reading overlaps, writes take turns (one DuckDB writer).
 
     Returns:
         Counts for the source.
@@ -168,19 +173,15 @@ def ingest_source(
     for batch in connector.read(bookmark):
         items, empty = _admit(batch.items, policy, erased, counts)
         prepared = prepare_items(items, policy)
-        upserted = store.upsert_items(prepared, run_id)
-        bad = quarantine_rows([*batch.quarantined, *empty], policy)
-        counts.quarantined_new += store.quarantine(bad, run_id)
-        if batch.deleted:  # before the bookmark: a crash re-reads the deletion next run
-            with store.transaction():
-                counts.deleted += delete_items(
-                    store, [item_key(connector.name, ext_id) for ext_id in batch.deleted]
-                ).items
-        checkpoint("ingest:batch-persisted")
+        with write_lock or nullcontext():
+            upserted, quarantined_new, deleted = _persist(
+                store, connector.name, batch, prepared, [*batch.quarantined, *empty], run_id,
+                policy,
+            )  # fmt: skip
+        counts.quarantined_new += quarantined_new
+        counts.deleted += deleted
         if batch.bookmark is not None:
-            store.set_bookmark(connector.name, batch.bookmark.cursor_field, batch.bookmark.value)
             counts.bookmark = batch.bookmark.value
-            checkpoint("ingest:bookmark-saved")
         counts.rows_read += batch.rows_read
         counts.new += upserted.new
         counts.updated += upserted.updated
@@ -195,6 +196,31 @@ def ingest_source(
         if on_batch is not None:
             on_batch(counts)
     return counts
+
+
+def _persist(
+    store: Store,
+    source: str,
+    batch: Batch,
+    prepared: pd.DataFrame,
+    bad_rows: list[QuarantinedRow],
+    run_id: str,
+    policy: PrivacyPolicy,
+) -> tuple[UpsertCounts, int, int]:
+    """Writes one batch: items, quarantine, deletions, then (last) the bookmark."""
+    upserted = store.upsert_items(prepared, run_id)
+    quarantined_new = store.quarantine(quarantine_rows(bad_rows, policy), run_id)
+    deleted = 0
+    if batch.deleted:  # before the bookmark: a crash re-reads the deletion next run
+        with store.transaction():
+            deleted = delete_items(
+                store, [item_key(source, ext_id) for ext_id in batch.deleted]
+            ).items
+    checkpoint("ingest:batch-persisted")
+    if batch.bookmark is not None:
+        store.set_bookmark(source, batch.bookmark.cursor_field, batch.bookmark.value)
+        checkpoint("ingest:bookmark-saved")
+    return upserted, quarantined_new, deleted
 
 
 def _admit(
