@@ -91,6 +91,15 @@ def _run_name() -> str:
     return run_name(params, datetime.now(UTC))
 
 
+def ingest_tags(kind: str, source_name: str) -> set[str]:
+    """Tags of a source's ingest task.
+
+    ``source-kind:<kind>`` is what a Prefect tag concurrency limit per vendor matches
+    (``prefect concurrency-limit create source-kind:zendesk 1``).
+    """
+    return {f"source-kind:{kind}", f"source:{source_name}"}
+
+
 # Ingest tasks of one run share the store file: they read their sources at the same time and
 # take turns writing (DuckDB has one writer).
 _STORE_WRITES = threading.RLock()
@@ -389,9 +398,9 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
         # Sources are read at once (API waits overlap); a tag concurrency limit on
         # "source-kind:<kind>" caps how many runs hit one vendor together (docs/connectors.md).
         futures = [
-            ingest_task.with_options(
-                tags={f"source-kind:{settings.source(name).kind}", f"source:{name}"}
-            ).submit(settings, name, run_id)
+            ingest_task.with_options(tags=ingest_tags(settings.source(name).kind, name)).submit(
+                settings, name, run_id
+            )
             for name in names
         ]
         ingest_counts.extend(future.result() for future in futures)
