@@ -24,18 +24,16 @@ properties are free-form and often hold names or emails. ``permalink`` is the ur
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.paging import keyset_pages
 from connectors.schema import (
     Channel,
@@ -81,7 +79,7 @@ class DelightedOptions(ApiSourceOptions):
     per_page: int = Field(default=100, ge=1, le=100)
 
 
-class DelightedConnector:
+class DelightedConnector(ApiConnector[DelightedOptions]):
     """Reads the survey responses of one Delighted project.
 
     Args:
@@ -94,22 +92,6 @@ class DelightedConnector:
 
     primary_key = "id"
     cursor_field: str | None = "updated_at"
-
-    def __init__(
-        self,
-        name: str,
-        options: DelightedOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         key = self.options.api_key.resolve(self.name)

@@ -13,18 +13,23 @@ public, incoming messages are customer text; agent replies and private notes sta
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError, model_validator
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, NotFoundError, next_link, parse_time
+from connectors.http import (
+    ApiConnector,
+    HttpBatch,
+    HttpClient,
+    NotFoundError,
+    next_link,
+    parse_time,
+)
 from connectors.paging import keyset_pages
 from connectors.schema import (
     Channel,
@@ -66,7 +71,7 @@ class FreshdeskOptions(ApiSourceOptions):
         return (self.base_url or f"https://{self.domain}.freshdesk.com").rstrip("/")
 
 
-class FreshdeskConnector:
+class FreshdeskConnector(ApiConnector[FreshdeskOptions]):
     """Reads the tickets of one Freshdesk helpdesk.
 
     Args:
@@ -79,22 +84,6 @@ class FreshdeskConnector:
 
     primary_key = "id"
     cursor_field: str | None = "updated_at"
-
-    def __init__(
-        self,
-        name: str,
-        options: FreshdeskOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         key = self.options.api_key.resolve(self.name)

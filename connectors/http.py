@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from tenacity import (
@@ -91,6 +91,40 @@ class HttpBatch(Batch):
     """
 
     pages: int = 0
+
+
+OptionsT = TypeVar("OptionsT")
+
+
+class ApiConnector(Generic[OptionsT]):
+    """State every vendor API connector holds.
+
+    Its options, the customer salt, the retry sleep and httpx transport that tests replace,
+    and ``client``, the last client built.
+
+    Args:
+        name: Source instance name.
+        options: Validated options.
+        customer_salt: Secret salt for hashing customer ids.
+        sleep: Sleep used between retries (tests pass a fake).
+        transport: httpx transport override (tests).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        options: OptionsT,
+        customer_salt: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.options = options
+        self._salt = customer_salt
+        self._sleep = sleep
+        self._transport = transport
+        self.client: HttpClient | None = None
 
 
 class NotFoundError(ConnectorError):

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import html
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, NotFoundError, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, NotFoundError, parse_time
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -62,7 +60,7 @@ class IntercomOptions(ApiSourceOptions):
     per_page: int = Field(default=150, ge=1, le=150)
 
 
-class IntercomConnector:
+class IntercomConnector(ApiConnector[IntercomOptions]):
     """Reads the conversations of one Intercom workspace.
 
     Args:
@@ -75,22 +73,6 @@ class IntercomConnector:
 
     primary_key = "id"
     cursor_field: str | None = "updated_at"
-
-    def __init__(
-        self,
-        name: str,
-        options: IntercomOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         token = self.options.token.resolve(self.name)

@@ -16,17 +16,15 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
 
 _BREAKS = re.compile(r"<\s*(br|/p)\s*/?\s*>", re.IGNORECASE)
@@ -49,7 +47,7 @@ class MastodonOptions(ApiSourceOptions):
     limit: int = Field(default=40, ge=1, le=40)
 
 
-class MastodonConnector:
+class MastodonConnector(ApiConnector[MastodonOptions]):
     """Reads statuses under hashtags on one Mastodon instance.
 
     Args:
@@ -62,22 +60,6 @@ class MastodonConnector:
 
     primary_key = "id"
     cursor_field: str | None = "id"
-
-    def __init__(
-        self,
-        name: str,
-        options: MastodonOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         options = self.options

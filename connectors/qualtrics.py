@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -74,7 +72,7 @@ class QualtricsOptions(ApiSourceOptions):
     batch_size: int = Field(default=500, ge=1)
 
 
-class QualtricsConnector:
+class QualtricsConnector(ApiConnector[QualtricsOptions]):
     """Reads the responses of one Qualtrics survey.
 
     Args:
@@ -87,22 +85,6 @@ class QualtricsConnector:
 
     primary_key = "responseId"
     cursor_field: str | None = "continuationToken"
-
-    def __init__(
-        self,
-        name: str,
-        options: QualtricsOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     @property
     def _exports(self) -> str:

@@ -15,7 +15,7 @@ the bookmark are not seen. Posts listed again as ``[deleted]``/``[removed]`` are
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient
+from connectors.http import ApiConnector, HttpBatch, HttpClient
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
 
 _GONE = {"[deleted]", "[removed]"}
@@ -92,7 +92,7 @@ class _AppOnlyAuth(httpx.Auth):
         yield request
 
 
-class RedditConnector:
+class RedditConnector(ApiConnector[RedditOptions]):
     """Reads posts matching brand terms.
 
     Args:
@@ -105,22 +105,6 @@ class RedditConnector:
 
     primary_key = "name"
     cursor_field: str | None = "created_utc"
-
-    def __init__(
-        self,
-        name: str,
-        options: RedditOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     @property
     def _path(self) -> str:

@@ -15,18 +15,16 @@ joined give the text; ``customer_variable`` and ``segment_variables`` name custo
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.paging import keyset_pages
 from connectors.schema import (
     Channel,
@@ -65,7 +63,7 @@ class SurveyMonkeyOptions(ApiSourceOptions):
     per_page: int = Field(default=100, ge=1, le=100)
 
 
-class SurveyMonkeyConnector:
+class SurveyMonkeyConnector(ApiConnector[SurveyMonkeyOptions]):
     """Reads the completed responses of one SurveyMonkey survey.
 
     Args:
@@ -78,22 +76,6 @@ class SurveyMonkeyConnector:
 
     primary_key = "id"
     cursor_field: str | None = "date_modified"
-
-    def __init__(
-        self,
-        name: str,
-        options: SurveyMonkeyOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     @property
     def _survey(self) -> str:

@@ -14,18 +14,16 @@ Limits, as the public endpoint has them: edits to reviews older than the bookmar
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -56,7 +54,7 @@ class TrustpilotOptions(ApiSourceOptions):
     batch_size: int = Field(default=500, ge=1)
 
 
-class TrustpilotConnector:
+class TrustpilotConnector(ApiConnector[TrustpilotOptions]):
     """Reads the reviews of one Trustpilot business unit.
 
     Args:
@@ -69,22 +67,6 @@ class TrustpilotConnector:
 
     primary_key = "id"
     cursor_field: str | None = "createdAt"
-
-    def __init__(
-        self,
-        name: str,
-        options: TrustpilotOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     @property
     def _path(self) -> str:

@@ -15,18 +15,16 @@ fields kept as segments. A response with a score but no text is quarantined as
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.paging import keyset_pages
 from connectors.schema import (
     Channel,
@@ -65,7 +63,7 @@ class TypeformOptions(ApiSourceOptions):
     page_size: int = Field(default=1000, ge=1, le=1000)
 
 
-class TypeformConnector:
+class TypeformConnector(ApiConnector[TypeformOptions]):
     """Reads the responses of one Typeform form.
 
     Args:
@@ -78,22 +76,6 @@ class TypeformConnector:
 
     primary_key = "response_id"
     cursor_field: str | None = "submitted_at"
-
-    def __init__(
-        self,
-        name: str,
-        options: TypeformOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     @property
     def _path(self) -> str:

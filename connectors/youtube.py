@@ -13,18 +13,16 @@ read with that message and the next run resumes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError, model_validator
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
 
 _PATH = "/youtube/v3/commentThreads"
@@ -55,7 +53,7 @@ class YouTubeOptions(ApiSourceOptions):
         return self
 
 
-class YouTubeConnector:
+class YouTubeConnector(ApiConnector[YouTubeOptions]):
     """Reads top-level YouTube comments.
 
     Args:
@@ -68,22 +66,6 @@ class YouTubeConnector:
 
     primary_key = "id"
     cursor_field: str | None = "publishedAt"
-
-    def __init__(
-        self,
-        name: str,
-        options: YouTubeOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         key = self.options.api_key.resolve(self.name)

@@ -13,18 +13,16 @@ text; agent replies and internal notes stay in the thread, marked, out of the an
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import Field, ValidationError, model_validator
 
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, NotFoundError, parse_time
+from connectors.http import ApiConnector, HttpBatch, HttpClient, NotFoundError, parse_time
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -75,7 +73,7 @@ class ZendeskOptions(ApiSourceOptions):
         return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/")
 
 
-class ZendeskConnector:
+class ZendeskConnector(ApiConnector[ZendeskOptions]):
     """Reads one Zendesk account (optionally one brand of it).
 
     Args:
@@ -88,22 +86,6 @@ class ZendeskConnector:
 
     primary_key = "id"
     cursor_field: str | None = "after_cursor"
-
-    def __init__(
-        self,
-        name: str,
-        options: ZendeskOptions,
-        customer_salt: str,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self.options = options
-        self._salt = customer_salt
-        self._sleep = sleep
-        self._transport = transport
-        self.client: HttpClient | None = None
 
     def _client(self) -> HttpClient:
         token = self.options.token.resolve(self.name)
