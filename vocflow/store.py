@@ -1,4 +1,7 @@
-"""The embedded DuckDB store: items, enrichments, embeddings, themes, runs, state, quarantine.
+"""The store: items, enrichments, embeddings, themes, runs, state, quarantine.
+
+An embedded DuckDB file by default, or a PostgreSQL database for teams (``store_url``); the
+dialect differences live in ``vocflow.store_backend``, the SQL here is written once.
 
 Every write is idempotent: re-ingesting the same items changes nothing, an edited item (later
 ``updated_at``) replaces the stored one, and embeddings and enrichments are keyed so that work
@@ -14,13 +17,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
+from vocflow import store_backend
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from vocflow.settings import Settings
+
+SCHEMA_VERSION = 2
+"""1: embeddings as ``FLOAT[]``; 2: embeddings as float16 blobs (migrated in place on open)."""
+
+VECTOR_DTYPE = np.dtype("<f2")
+"""How an embedding is stored: little-endian float16, ``2 * dim`` bytes per row."""
+
+_FLOAT16_MAX = float(np.finfo(np.float16).max)
+_MIGRATE_ROWS = 50_000
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -52,7 +68,7 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE TABLE IF NOT EXISTS embeddings (
     text_hash VARCHAR NOT NULL,
     model_id VARCHAR NOT NULL,
-    vector FLOAT[] NOT NULL,
+    vector BLOB NOT NULL,
     PRIMARY KEY (text_hash, model_id)
 );
 CREATE TABLE IF NOT EXISTS enrichments (
@@ -113,6 +129,43 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 
 
+def vectors_to_blobs(vectors: np.ndarray) -> list[bytes]:
+    """Encodes the rows of a 2-D array as little-endian float16 blobs (one ``bytes`` per row).
+
+    Vectorised: one cast and one ``tobytes`` for the whole array, then a slice per row.
+
+    Raises:
+        ValueError: Not 2-D, or a value that float16 cannot hold (embeddings are small numbers;
+            a huge one means a bug upstream, not something to store as infinity).
+    """
+    array = np.asarray(vectors)
+    if array.ndim != 2:
+        raise ValueError(f"expected a 2-D array of vectors, got shape {array.shape}")
+    if array.size and not np.all(np.abs(array) <= _FLOAT16_MAX):
+        raise ValueError("embedding values must be finite and within the float16 range")
+    width = array.shape[1] * VECTOR_DTYPE.itemsize
+    raw = np.ascontiguousarray(array, dtype=VECTOR_DTYPE).tobytes()
+    return [raw[start : start + width] for start in range(0, len(raw), width)] if width else []
+
+
+def blobs_to_vectors(blobs: Sequence[bytes] | np.ndarray) -> np.ndarray:
+    """Decodes float16 blobs of one dimension into a float32 ``(len(blobs), dim)`` array.
+
+    One ``bytes.join`` and one ``np.frombuffer`` for all rows.
+
+    Raises:
+        ValueError: The blobs do not all have the same length.
+    """
+    if len(blobs) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    width = len(blobs[0])
+    joined = b"".join(blobs)
+    if width == 0 or width % VECTOR_DTYPE.itemsize or len(joined) != width * len(blobs):
+        raise ValueError("stored embeddings of one model must all have the same dimension")
+    flat = np.frombuffer(joined, dtype=VECTOR_DTYPE)
+    return flat.reshape(len(blobs), width // VECTOR_DTYPE.itemsize).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class UpsertCounts:
     """What an upsert did.
@@ -132,24 +185,115 @@ class UpsertCounts:
 
 
 class Store:
-    """A DuckDB file holding everything vocflow persists.
+    """A DuckDB file (or a PostgreSQL database) holding everything vocflow persists.
 
     Args:
-        path: DuckDB file (created with its folder when missing).
+        path: DuckDB file (created with its folder when missing), or a ``postgresql://`` URL
+            (``Settings.store_target``); the password comes from ``VOCFLOW_STORE_PASSWORD`` or
+            the Prefect Secret block ``password_block``.
         read_only: Open without write access.
+        password_block: Prefect Secret block with the PostgreSQL password.
+
+    Attributes:
+        con: The DuckDB connection, or a ``store_backend.PostgresConnection`` with the same
+            small API; modules with their own tables write DuckDB SQL against it.
+        dialect: ``"duckdb"`` or ``"postgres"``.
     """
 
-    def __init__(self, path: Path, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, read_only: bool = False, password_block: str | None = None
+    ) -> None:
         self.path = path
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path), read_only=read_only)
-        if not read_only:
-            self.con.execute(_DDL)
+        self.dialect = "postgres" if store_backend.is_postgres_url(path) else "duckdb"
+        self.con: duckdb.DuckDBPyConnection | store_backend.PostgresConnection = (
+            store_backend.connect(path, read_only, password_block)
+        )
+        try:
+            if not read_only:
+                self.con.execute(_DDL)
+                self.con.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                    [str(SCHEMA_VERSION)],
+                )
+                self._migrate_embeddings()
+            # A read-only store written by version 1 keeps its FLOAT[] vectors: read them so.
+            self._legacy_vectors = self._vector_column_type() not in ("BLOB", None)
+        except BaseException:
+            self.close()
+            raise
+
+    def _vector_column_type(self) -> str | None:
+        if self.dialect != "duckdb":
+            return "BLOB"  # PostgreSQL stores were never written with FLOAT[] vectors
+        rows = self.con.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'embeddings' AND column_name = 'vector'"
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def _migrate_embeddings(self) -> None:
+        """Rewrites a version-1 ``FLOAT[]`` embedding table as float16 blobs, in one transaction.
+
+        Reads the old table in rowid ranges (bounded memory) through Arrow, so no Python object
+        is made per float; a failure rolls back and leaves the old table as it was.
+        """
+        if self._vector_column_type() in ("BLOB", None):
+            return
+        import duckdb
+
+        duck = self.con
+        assert isinstance(duck, duckdb.DuckDBPyConnection)  # only DuckDB stores had FLOAT[]
+        with self.transaction():
             self.con.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-                [str(SCHEMA_VERSION)],
+                "CREATE TABLE embeddings_f16 (text_hash VARCHAR NOT NULL, model_id VARCHAR "
+                "NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (text_hash, model_id))"
             )
+            top = self.con.execute("SELECT coalesce(max(rowid), -1) FROM embeddings").fetchall()
+            for start in range(0, int(top[0][0]) + 1, _MIGRATE_ROWS):
+                old = duck.sql(
+                    "SELECT text_hash, model_id, vector FROM embeddings "
+                    f"WHERE rowid >= {start} AND rowid < {start + _MIGRATE_ROWS}"
+                ).to_arrow_table()
+                if old.num_rows == 0:
+                    continue
+                lists = old.column("vector").combine_chunks()
+                lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
+                flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+                bounds = np.concatenate([[0], np.cumsum(lengths)])
+                blobs: list[bytes] = []
+                # Rows of one length (one model) are encoded together; a run changes rarely.
+                cuts = np.flatnonzero(np.diff(lengths)) + 1
+                for lo, hi in zip(
+                    np.concatenate([[0], cuts]), np.concatenate([cuts, [len(lengths)]]), strict=True
+                ):
+                    dim = int(lengths[lo])
+                    block = flat[bounds[lo] : bounds[hi]].reshape(int(hi - lo), dim)
+                    blobs.extend(vectors_to_blobs(block) if dim else [b""] * int(hi - lo))
+                frame = pd.DataFrame(
+                    {
+                        "text_hash": old.column("text_hash").to_pylist(),
+                        "model_id": old.column("model_id").to_pylist(),
+                        "vector": blobs,
+                    }
+                )
+                self.con.register("migrated_vectors", frame)
+                try:
+                    self.con.execute(
+                        "INSERT INTO embeddings_f16 SELECT text_hash, model_id, vector::BLOB "
+                        "FROM migrated_vectors"
+                    )
+                finally:
+                    self.con.unregister("migrated_vectors")
+            self.con.execute("DROP TABLE embeddings")
+            self.con.execute("ALTER TABLE embeddings_f16 RENAME TO embeddings")
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    @classmethod
+    def open(cls, settings: Settings, read_only: bool = False) -> Store:
+        """Opens the configured store: PostgreSQL when ``store_url`` is set, else DuckDB."""
+        return cls(settings.store_target, read_only, settings.store_password_block)
 
     def close(self) -> None:
         """Closes the connection and drops it.
@@ -170,13 +314,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Runs the block in one transaction; rolls back on error."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with store_backend.transaction(self.con):
             yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
 
     # -- meta ---------------------------------------------------------------------------------
     def store_salt(self) -> str:
@@ -312,41 +451,82 @@ class Store:
     def save_embeddings(
         self, text_hashes: Sequence[str], model_id: str, vectors: np.ndarray
     ) -> None:
-        """Caches embeddings (existing entries are kept)."""
+        """Caches embeddings as float16 blobs (existing entries are kept).
+
+        Args:
+            text_hashes: One hash per row of ``vectors``.
+            model_id: Embedding model.
+            vectors: ``(len(text_hashes), dim)`` array; stored as float16, so a unit-norm row
+                comes back within 1e-3 per coordinate.
+        """
         if len(text_hashes) == 0:
             return
+        if self._legacy_vectors:
+            raise RuntimeError("a store opened read-only cannot cache embeddings")
+        blobs = vectors_to_blobs(np.asarray(vectors))
+        if len(blobs) != len(text_hashes):
+            raise ValueError(f"{len(text_hashes)} hashes for {len(blobs)} vectors")
         frame = pd.DataFrame(
-            {
-                "text_hash": list(text_hashes),
-                "model_id": model_id,
-                "vector": [v.astype(np.float32).tolist() for v in vectors],
-            }
+            {"text_hash": list(text_hashes), "model_id": model_id, "vector": blobs}
         )
         self.con.register("new_vectors", frame)
         try:
             with self.transaction():
                 self.con.execute(
-                    "INSERT INTO embeddings SELECT text_hash, model_id, vector::FLOAT[] "
+                    "INSERT INTO embeddings SELECT text_hash, model_id, vector::BLOB "
                     "FROM new_vectors ON CONFLICT DO NOTHING"
                 )
         finally:
             self.con.unregister("new_vectors")
 
     def load_embeddings(self, text_hashes: Sequence[str], model_id: str) -> np.ndarray:
-        """Returns cached vectors in the order of ``text_hashes`` (all must be cached)."""
+        """Returns cached vectors (float32) in the order of ``text_hashes`` (all must be cached).
+
+        One query; the blobs are decoded together (``blobs_to_vectors``), then reordered.
+        """
         unique = list(dict.fromkeys(text_hashes))
-        rows = self.con.execute(
+        found = self.con.execute(
             "SELECT text_hash, vector FROM embeddings WHERE model_id = ? "
             "AND text_hash IN (SELECT unnest(?))",
             [model_id, unique],
-        ).fetchall()
-        lookup = {h: np.asarray(v, dtype=np.float32) for h, v in rows}
-        missing = [h for h in unique if h not in lookup]
-        if missing:
-            raise KeyError(f"{len(missing)} embeddings not cached for {model_id}")
+        ).fetchnumpy()
+        if self._legacy_vectors:
+            matrix = np.array([np.asarray(v, dtype=np.float32) for v in found["vector"]])
+        else:
+            matrix = blobs_to_vectors(found["vector"])
+        position = pd.Index(found["text_hash"]).get_indexer(list(text_hashes))
+        if (position < 0).any():
+            missing = len(set(unique) - set(found["text_hash"]))
+            raise KeyError(f"{missing} embeddings not cached for {model_id}")
         if not text_hashes:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([lookup[h] for h in text_hashes])
+        return matrix[position]
+
+    def unembedded_hashes(self, model_id: str) -> list[str]:
+        """Returns the text hashes of stored items with no embedding for ``model_id``.
+
+        Longest text first, so that a transformer embedder pads each batch the least; only
+        hashes are returned (texts are fetched chunk by chunk with :meth:`texts_by_hash`), which
+        keeps a backfill of millions of items within bounded memory.
+        """
+        rows = self.con.execute(
+            "SELECT i.text_hash FROM items i WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+            "WHERE e.model_id = ? AND e.text_hash = i.text_hash) "
+            "GROUP BY i.text_hash ORDER BY max(length(i.text_clean)) DESC, i.text_hash",
+            [model_id],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def texts_by_hash(self, text_hashes: Sequence[str]) -> dict[str, str]:
+        """Returns the cleaned text of each stored hash (one text per hash by construction)."""
+        if len(text_hashes) == 0:
+            return {}
+        rows = self.con.execute(
+            "SELECT text_hash, min(text_clean) FROM items "
+            "WHERE text_hash IN (SELECT unnest(?)) GROUP BY text_hash",
+            [list(text_hashes)],
+        ).fetchall()
+        return {h: t for h, t in rows}
 
     # -- enrichments --------------------------------------------------------------------------
     def missing_enrichments(self, items: pd.DataFrame, model_version: str) -> pd.DataFrame:

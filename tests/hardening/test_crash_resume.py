@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from tests.hardening.conftest import run_cli, write_project
+from vocflow.store import blobs_to_vectors
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def snapshot(db: Path) -> dict:
             ),
             "embedding_keys": q("SELECT text_hash, model_id FROM embeddings ORDER BY 1, 2"),
             "vectors": {
-                h: np.asarray(v, dtype=np.float32)
+                h: blobs_to_vectors([v])[0]  # float16 blobs (vocflow/store.py)
                 for h, v in q("SELECT text_hash, vector FROM embeddings")
             },
             "labels": q(
@@ -134,8 +135,9 @@ def test_sigkill_at_each_point_of_a_stage_then_rerun_matches_an_uninterrupted_ru
         assert after[key] == reference[key], key
     assert [k for k, _ in after["assignments"]] == [k for k, _ in reference["assignments"]]
     for text_hash, vector in reference["vectors"].items():
-        # Same text, same model; batch padding may move the last float bits.
-        np.testing.assert_allclose(after["vectors"][text_hash], vector, atol=1e-5)
+        # Same text, same model; batch padding may move the last float bits, and a float16
+        # rounding boundary turns that into one float16 step (< 1e-3 for unit vectors).
+        np.testing.assert_allclose(after["vectors"][text_hash], vector, atol=1e-3)
     for key, probs in reference["probs"].items():
         np.testing.assert_allclose(after["probs"][key], probs, atol=1e-4)
     # Killed runs stay visible as 'running'; exactly one run completed.

@@ -12,6 +12,7 @@ import pytest
 
 from connectors.files import FileConnector, FileSourceOptions
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer
+from tests.store_targets import postgres_store_server, store_target  # noqa: F401
 from vocflow.erasure import (
     apply_retention,
     erased_customers,
@@ -52,8 +53,8 @@ ROWS = [
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "db" / "v.duckdb") as s:
+def store(store_target: Path | str):  # noqa: F811 - imported fixture
+    with Store(store_target) as s:
         yield s
 
 

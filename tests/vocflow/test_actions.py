@@ -11,6 +11,7 @@ from connectors.schema import hash_customer
 from nlp.protocols import ThemeResult
 from outputs.analytics import AnalysisOptions
 from outputs.report import Report, ThemeInfo, build_report
+from tests.store_targets import postgres_store_server, store_target  # noqa: F401
 from vocflow.actions import (
     action_id_for,
     add_action,
@@ -29,8 +30,8 @@ from vocflow.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "s.duckdb") as s:
+def store(store_target: Path | str):  # noqa: F811 - imported fixture
+    with Store(store_target) as s:
         yield s
 
 

@@ -9,6 +9,7 @@ import pytest
 from connectors.base import Batch, Bookmark
 from connectors.files import FileConnector, FileSourceOptions
 from connectors.schema import Channel, FeedbackItem, Score, ScoreType
+from tests.store_targets import postgres_store_server, store_target  # noqa: F401
 from vocflow.ingest import ingest_source, prepare_items
 from vocflow.store import Store
 
@@ -39,8 +40,8 @@ def _options(path: Path) -> FileSourceOptions:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "db" / "v.duckdb") as s:
+def store(store_target: Path | str):  # noqa: F811 - the fixture imported above
+    with Store(store_target) as s:
         yield s
 
 

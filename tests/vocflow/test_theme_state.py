@@ -11,6 +11,7 @@ import pytest
 from nlp.protocols import Theme, ThemeResult
 from nlp.sentiment.clauses import Clause, ClauseResult
 from nlp.taxonomy import Taxonomy
+from tests.store_targets import postgres_store_server, store_target  # noqa: F401
 from vocflow.analysis import fit_themes
 from vocflow.clause_store import save_clauses
 from vocflow.store import Store
@@ -83,8 +84,8 @@ def _config(run: int, **kwargs: object) -> ThemeRunConfig:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "themes.duckdb") as s:
+def store(store_target: Path | str) -> Iterator[Store]:  # noqa: F811 - imported fixture
+    with Store(store_target) as s:
         yield s
 
 
