@@ -31,7 +31,7 @@ from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
 from vocflow.alerts import alerts_markdown, emerging_alerts
-from vocflow.analysis import StepCount, classify_items, embed_items, fit_themes
+from vocflow.analysis import StepCount, classify_items, embed_backlog, embed_items, fit_themes
 from vocflow.calibration import auto_calibrate, with_calibration
 from vocflow.clause_store import clause_version, theme_mention_sentiment
 from vocflow.erasure import apply_retention
@@ -112,7 +112,7 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
     source = settings.source(source_name)
     install_block_loader()  # {block: NAME} credentials in source options
     with _STORE_WRITES:  # opening runs DDL and the salt may be created: one writer at a time
-        store = Store(settings.store_file)
+        store = Store.open(settings)
         salt = customer_salt(settings, store)
     try:
         connector = build_connector(
@@ -184,7 +184,7 @@ def analyse_task(
     logger = get_run_logger()
     since, until = params.window(settings.analysis.window_days)
     languages = [lang.value for lang in params.languages] or settings.analysis.languages
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         items = store.load_items(
             since=since, until=until, sources=params.sources or None, languages=languages
         )
@@ -247,7 +247,7 @@ def analyse_task(
     theme_model = build_theme_model(settings.themes.name, theme_options)
     version = clause_version(sentiment_model.model_version, sent.mixed_margin)
     stable = theme_run_config(settings, run_id, version if sent.clauses else None)
-    with Store(settings.store_file) as store:  # stable IDs, refit rule, taxonomy, areas
+    with Store.open(settings) as store:  # stable IDs, refit rule, taxonomy, areas
         result, theme_rows = fit_themes(theme_model, items, embeddings, (store, stable, embedder))
     timings["themes"] = time.perf_counter() - started
     logger.info(
@@ -255,7 +255,7 @@ def analyse_task(
         len(result.themes), 100 * result.outlier_share, 100 * result.outlier_share_initial,
     )  # fmt: skip
     checkpoint("themes:computed")
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         store.save_themes(
             run_id, theme_rows, items[["item_key"]].assign(theme_id=result.assignments)
         )
@@ -281,6 +281,65 @@ def analyse_task(
     }
 
 
+@task(name="embed-backlog", cache_policy=NO_CACHE)
+def embed_backlog_task(settings: Settings) -> int:
+    """Embeds every stored text that has none yet, chunk by chunk (a backfill run)."""
+    logger = get_run_logger()
+    execution = settings.execution
+    options = model_options(
+        "embedder", settings.embedder.name, settings.embedder.options, execution.device
+    )
+    embedder = build_embedder(settings.embedder.name, options)
+    update, close = progress_reporter("embed", logger)
+    with Store.open(settings) as store:
+        if execution.executor == "dask":
+            spec = ModelSpec.of("embedder", settings.embedder.name, options)
+            workers = execution.dask_workers
+            remote = ShardedEmbedder(embedder, spec, _submit_shards, execution.shard_size, workers)
+            done = embed_backlog(store, remote, execution.shard_size * workers, update)
+        else:
+            done = embed_backlog(store, embedder, on_progress=update)
+    close()
+    logger.info("backfill: %d texts embedded", done)
+    return done
+
+
+@flow(name="vocflow-backfill-sharded", validate_parameters=False)
+def sharded_backfill(settings: Settings) -> int:
+    """The embed-backlog task under a Dask task runner."""
+    return embed_backlog_task(settings)
+
+
+def backfill_run(
+    settings: Settings, run_id: str, ingest_counts: list[IngestCounts], timings: dict[str, float]
+) -> dict[str, Any]:
+    """Finishes a run with ``analyse`` off: embed what was ingested, record it, no report."""
+    started = time.perf_counter()
+    if settings.execution.executor == "dask":
+        runner = dask_task_runner(settings.execution)
+        embedded = sharded_backfill.with_options(task_runner=runner)(settings)
+    else:
+        embedded = embed_backlog_task(settings)
+    timings["embed"] = time.perf_counter() - started
+    run_json: dict[str, Any] = {
+        "run_id": run_id,
+        "vocflow_version": __version__,
+        "mode": "backfill",
+        "items": {
+            "read": sum(c.rows_read for c in ingest_counts),
+            "ingested_new": sum(c.new for c in ingest_counts),
+            "ingested_updated": sum(c.updated for c in ingest_counts),
+            "quarantined": sum(c.quarantined for c in ingest_counts),
+        },
+        "sources": {c.source: vars(c) for c in ingest_counts},
+        "texts_embedded": embedded,
+        "timings_s": timings,
+    }
+    with Store.open(settings) as store:
+        store.finish_run(run_id, "backfilled", run_json)
+    return run_json
+
+
 @task(name="report", cache_policy=NO_CACHE)
 def report_task(
     settings: Settings, params: RunParameters, run_id: str, analysis: dict[str, Any],
@@ -291,7 +350,9 @@ def report_task(
     items = analysis["items"]
     result = analysis["result"]
     frame = ranking_frame(items, analysis["labels"], result)
-    inputs = load_report_inputs(settings.analysis, settings.store_file)
+    inputs = load_report_inputs(
+        settings.analysis, settings.store_target, settings.store_password_block
+    )
     report = build_report(
         frame,
         theme_infos(items, result),
@@ -384,7 +445,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     settings = load_settings()
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{str(flow_run.id or 'local')[:8]}"
     timings: dict[str, float] = {}
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         store.start_run(run_id, params.model_dump(mode="json"))
         # Retention runs first, so that nothing past it is analysed or reported.
         days = settings.privacy.retention_days
@@ -407,6 +468,8 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     timings["ingest"] = time.perf_counter() - started
     checkpoint("ingest:done")
 
+    if not params.analyse:
+        return backfill_run(settings, run_id, ingest_counts, timings)
     if settings.execution.executor == "dask":
         runner = dask_task_runner(settings.execution)
         analysis = sharded_analyse.with_options(task_runner=runner)(
@@ -437,7 +500,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     }
     if analysis["items"].empty:
         logger.warning("no items in the analysis window: nothing to report")
-        with Store(settings.store_file) as store:
+        with Store.open(settings) as store:
             store.finish_run(run_id, "empty", run_json)
         return run_json
     result = analysis["result"]
@@ -445,7 +508,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     run_json["outlier_share"] = round(result.outlier_share, 4)
     run_json["outlier_share_initial"] = round(result.outlier_share_initial, 4)
     run_json["models"] = analysis["models"]
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         run_json["quarantine_reasons"] = store.quarantine_reasons()
 
     started = time.perf_counter()
@@ -457,7 +520,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     run_json["top"] = outcome["top"]
     run_json["emerging"] = outcome["emerging"]
     checkpoint("flow:finishing")
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         store.finish_run(run_id, "completed", run_json)
     return run_json
 

@@ -48,6 +48,13 @@ class RunParameters(BaseModel):
     ingest: bool = Field(
         default=True, description="Pull new feedback from the sources before analysing."
     )
+    analyse: bool = Field(
+        default=True,
+        description=(
+            "Analyse and report after ingesting. Off = a backfill: ingest and embed only, in "
+            "bounded memory; the next run analyses."
+        ),
+    )
 
     @model_validator(mode="after")
     def _window_order(self) -> RunParameters:

@@ -11,7 +11,10 @@ Pipeline (``BERTopicThemeModel.fit``):
    ``min_samples = min(5, min_cluster_size)`` (hdbscan's default, = min_cluster_size, makes
    border documents noise: banking77 test, 5 seeds: outliers 14 % → 9 %, final NMI
    0.753 → 0.770), UMAP neighbours ``min(n_neighbors, n // 3)``; "leaf" selection when one
-   eom cluster holds over ``max_theme_share`` (``theme_refine.leaf_if_swallowed``).
+   eom cluster holds over ``max_theme_share`` (``theme_refine.leaf_if_swallowed``). Above
+   ``fit_sample_size`` distinct documents, UMAP + HDBSCAN see a seeded random sample of that
+   size (BERTopic's maintainer's advice for large corpora, issue #1954: UMAP alone took 353 s on
+   200k documents here, shared/notes/perf.md) and step 4 assigns the rest.
 3. Keywords: c-TF-IDF over ``ThemeTokenizer`` tokens (Korean content morphemes, English
    words minus stop lists), unigrams and bigrams, ``reduce_frequent_words``.
 4. Outliers (``outlier_strategy``): "lda" (default, ``theme_refine.refine_with_lda``) fits a
@@ -86,6 +89,8 @@ class BERTopicThemeModel:
         cluster_selection: HDBSCAN cluster selection, "eom" (fewer, larger themes) or "leaf"
             (finer themes; avoids one cluster swallowing a homogeneous corpus).
         extra_stop_words: Domain words that are never keywords (e.g. the product name).
+        fit_sample_size: Most distinct documents UMAP + HDBSCAN are fitted on; larger corpora
+            are sampled (seeded) and the rest assigned by the outlier step. None = never.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class BERTopicThemeModel:
         max_themes: int | None = None,
         cluster_selection: str = "eom",
         extra_stop_words: Sequence[str] = (),
+        fit_sample_size: int | None = 20_000,
     ) -> None:
         if min_theme_size < 2:
             raise ValueError(f"min_theme_size must be >= 2, got {min_theme_size}")
@@ -131,6 +137,9 @@ class BERTopicThemeModel:
             )
         self.cluster_selection = cluster_selection
         self.extra_stop_words = tuple(extra_stop_words)
+        if fit_sample_size is not None and fit_sample_size < 100:
+            raise ValueError(f"fit_sample_size must be >= 100 or None, got {fit_sample_size}")
+        self.fit_sample_size = fit_sample_size
 
     def fit(
         self,
@@ -191,23 +200,39 @@ class BERTopicThemeModel:
         if not vocabulary:
             return empty_result(n, "no keyword tokens in the documents", info, t0)
 
-        topic_model = self._bertopic(m, vocabulary)
+        # UMAP + HDBSCAN run on a sample of a large corpus (their cost grows superlinearly);
+        # the outlier step below then assigns every document, sampled or not.
+        fit_idx = self._fit_sample(m)
+        m_fit = len(fit_idx)
+        info["n_fit_docs"] = m_fit
+        info["settings"].update(
+            min_cluster_size=self._min_cluster_size(m_fit),
+            min_samples=self._min_samples(m_fit),
+            n_neighbors=self._n_neighbors(m_fit),
+        )
+        topic_model = self._bertopic(m_fit, vocabulary)
         # BERTopic concatenates each topic's documents; DOC_BREAK stops bigrams across them.
         bt_docs = [doc + DOC_BREAK for doc in docs]
-        topics, _ = topic_model.fit_transform(bt_docs, embeddings=emb)
-        initial = np.asarray(topics, dtype=np.int64)
-        n_found = len(set(initial.tolist()) - {-1})
+        fit_docs = [bt_docs[i] for i in fit_idx]
+        topics, _ = topic_model.fit_transform(fit_docs, embeddings=emb[fit_idx])
+        sampled = np.asarray(topics, dtype=np.int64)
+        n_found = len(set(sampled.tolist()) - {-1})
         if self.max_themes is not None and n_found > self.max_themes:
             # BERTopic's nr_topics counts the outlier topic as one of the topics.
-            topic_model.reduce_topics(bt_docs, nr_topics=self.max_themes + int((initial < 0).any()))
-            initial = np.asarray(topic_model.topics_, dtype=np.int64)
-        bertopic_topics = initial
+            nr_topics = self.max_themes + int((sampled < 0).any())
+            topic_model.reduce_topics(fit_docs, nr_topics=nr_topics)
+            sampled = np.asarray(topic_model.topics_, dtype=np.int64)
+        bertopic_topics = np.full(m, -1, dtype=np.int64)
+        bertopic_topics[fit_idx] = sampled
         if self.cluster_selection == "eom" and self.max_theme_share < 1.0:
-            initial, info["leaf_fallback"] = leaf_if_swallowed(
-                initial, topic_model.umap_model.embedding_, weights, self.max_theme_share,
-                self._min_cluster_size(m), self._min_samples(m),
+            sampled, info["leaf_fallback"] = leaf_if_swallowed(
+                sampled, topic_model.umap_model.embedding_, weights[fit_idx],
+                self.max_theme_share, self._min_cluster_size(m_fit), self._min_samples(m_fit),
             )  # fmt: skip
-        info["outlier_share_initial"] = float((initial[inverse] < 0).mean())
+        initial = np.full(m, -1, dtype=np.int64)
+        initial[fit_idx] = sampled
+        # Items (copies counted) HDBSCAN left as noise, among those it saw.
+        info["outlier_share_initial"] = float(np.average(sampled < 0, weights=weights[fit_idx]))
         if n_found == 0:
             return empty_result(n, "HDBSCAN found no cluster", info, t0)
 
@@ -253,6 +278,13 @@ class BERTopicThemeModel:
             info=info,
         )
 
+    def _fit_sample(self, n_docs: int) -> np.ndarray:
+        """Positions of the documents UMAP + HDBSCAN are fitted on (all, or a seeded sample)."""
+        if self.fit_sample_size is None or n_docs <= self.fit_sample_size:
+            return np.arange(n_docs)
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(n_docs, size=self.fit_sample_size, replace=False))
+
     def _min_cluster_size(self, n_docs: int) -> int:
         return max(self.min_theme_size, round(self.min_theme_share * n_docs))
 
@@ -278,6 +310,7 @@ class BERTopicThemeModel:
             "outlier_similarity": self.outlier_similarity,
             "max_themes": self.max_themes,
             "cluster_selection": self.cluster_selection,
+            "fit_sample_size": self.fit_sample_size,
         }
 
     def _n_neighbors(self, n_docs: int) -> int:

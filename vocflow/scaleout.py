@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from nlp.protocols import Embedder, SentimentModel
+from vocflow.analysis import embed_missing, longest_first
 from vocflow.store import Store
 
 ProgressCallback = Callable[[int, int], None]
@@ -386,13 +387,6 @@ def precompute_embeddings(
         How many texts were embedded.
     """
     missing = store.missing_embeddings(items["text_hash"].tolist(), embedder.model_id)
-    if not missing:
-        return 0
     text_of = dict(zip(items["text_hash"], items["text_clean"], strict=True))
-    step = max(1, wave)
-    for start in range(0, len(missing), step):
-        part = missing[start : start + step]
-        store.save_embeddings(part, embedder.model_id, embedder.embed([text_of[h] for h in part]))
-        if on_progress is not None:
-            on_progress(min(start + step, len(missing)), len(missing))
-    return len(missing)
+    ordered = longest_first(missing, text_of)
+    return embed_missing(store, embedder, ordered, lambda part: text_of, wave, on_progress)

