@@ -14,6 +14,7 @@ from rich.table import Table
 from vocflow.actions_cli import actions_app, customers_app
 from vocflow.eval_cli import eval_app, train_sentiment_command
 from vocflow.eval_themes_cli import eval_themes
+from vocflow.team_server import team_app
 
 # Offline-safe Prefect defaults (shared/notes/prefect.md): no telemetry, a patient local
 # server start on 2 busy cores. Users' own settings win.
@@ -33,6 +34,7 @@ app.add_typer(actions_app, name="actions")
 app.add_typer(customers_app, name="customers")
 eval_app.command("themes")(eval_themes)
 app.add_typer(eval_app, name="eval")
+app.add_typer(team_app, name="team-server")
 console = Console()
 
 
@@ -46,6 +48,9 @@ def run(
     min_theme_size: Annotated[int | None, typer.Option(help="Smallest theme.")] = None,
     top_n: Annotated[int | None, typer.Option(help="Pain points listed first.")] = None,
     ingest: Annotated[bool, typer.Option(help="Pull new feedback first.")] = True,
+    analyse: Annotated[
+        bool, typer.Option(help="Analyse and report; --no-analyse = backfill (ingest + embed).")
+    ] = True,
 ) -> None:
     """Runs the nightly flow once, through Prefect's API, and prints the top pain points."""
     from flows.nightly import nightly
@@ -60,6 +65,7 @@ def run(
         min_theme_size=min_theme_size,
         top_n=top_n,
         ingest=ingest,
+        analyse=analyse,
     )
     summary = nightly(params)
     _print_summary(summary)
@@ -73,6 +79,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"classified: {summary.get('texts_classified')}, themes: {summary.get('themes')}"
     )
     report_dir = summary.get("report_dir")
+    if summary.get("mode") == "backfill":
+        console.print("backfill: ingested and embedded; the next run analyses")
+        return
     if not report_dir:
         console.print("[yellow]no items in the window: no report written[/]")
         return
@@ -141,7 +150,7 @@ def forget(
         console.print("[red]give exactly one of --customer KEY or --raw-id ID[/]")
         raise typer.Exit(2)
     settings = load_settings()
-    with Store(settings.store_file) as store:
+    with Store.open(settings) as store:
         key = customer or hash_customer(str(raw_id), customer_salt(settings, store))
         result = forget_customer(store, key)
         params = last_run_params(store)
