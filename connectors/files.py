@@ -165,8 +165,7 @@ class FileConnector:
         for start in range(0, len(frame), size):
             chunk = frame.iloc[start : start + size]
             batch = Batch(rows_read=len(chunk))
-            for row in chunk.to_dict("records"):
-                outcome = self._rows.to_item(row)
+            for outcome in self._rows.to_items(chunk.to_dict("records")):
                 if isinstance(outcome, FeedbackItem):
                     batch.items.append(outcome)
                 else:

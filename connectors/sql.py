@@ -127,6 +127,7 @@ class SqlConnector:
         wm_col, key_col = self.options.cursor_column, self.primary_key
         batch = Batch(rows_read=len(rows))
         previous: tuple[Any, Any, str] | None = None
+        kept: list[dict[str, Any]] = []
         for row in rows:
             content = raw_json(row)
             here = (row[wm_col], row[key_col])
@@ -140,7 +141,8 @@ class SqlConnector:
                     )
                 continue
             previous = (*here, content)
-            outcome = self._rows.to_item(row)
+            kept.append(row)
+        for outcome in self._rows.to_items(kept):
             if isinstance(outcome, FeedbackItem):
                 batch.items.append(outcome)
             else:

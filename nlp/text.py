@@ -47,6 +47,10 @@ def normalize_text(text: str) -> str:
     # Tags become a space so that "<br>" or "</p><p>" do not glue two words together.
     text = _TAG_RE.sub(" ", text)
     text = unicodedata.normalize("NFC", text)
+    # isprintable() is False for every Cc and Cf character (and other spaces): most texts
+    # have none, and skip the per-character pass (the slowest part of ingest).
+    if text.isprintable():
+        return " ".join(text.split())
     text = "".join(
         " " if ch in _WHITESPACE_CONTROLS else ch
         for ch in text
