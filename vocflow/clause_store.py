@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from nlp.protocols import Embedder, SentimentModel
-from nlp.sentiment.clauses import MIXED, ClauseResult, classify_clauses, mention_label
+from nlp.sentiment.clauses import (
+    MIXED,
+    ClauseResult,
+    classify_clauses,
+    mention_label,
+    standalone_text,
+)
 from nlp.text import content_hash
 from vocflow.store import Store
 
@@ -63,6 +69,8 @@ def embed_texts_cached(
     missing = store.missing_embeddings(hashes, embedder.model_id)
     if missing:
         text_of = dict(zip(hashes, texts, strict=True))
+        # Longest first: a padding embedder then batches clauses of equal length.
+        missing = sorted(missing, key=lambda h: -len(text_of[h]))
         for start in range(0, len(missing), 256):
             part = missing[start : start + 256]
             store.save_embeddings(
@@ -71,6 +79,35 @@ def embed_texts_cached(
             if on_progress is not None:
                 on_progress(start + len(part), len(missing))
     return store.load_embeddings(hashes, embedder.model_id)
+
+
+def item_languages(items: pd.DataFrame) -> list[str]:
+    """Language per item as the sentiment step read it ("und" when unknown or absent)."""
+    if "language" not in items:
+        return ["und"] * len(items)
+    return items["language"].fillna("und").astype(str).tolist()
+
+
+def clause_vectors(
+    store: Store, embedder: Embedder, clauses: Sequence[str], languages: Sequence[str]
+) -> np.ndarray:
+    """Embeddings of stored clauses, as the sentiment step embedded them (cache hits).
+
+    The sentiment step embeds each clause as a statement of its own
+    (``nlp.sentiment.clauses.standalone_text``); theme mentions and clause themes use those
+    same vectors instead of embedding the raw clause a second time.
+
+    Args:
+        store: Store with the embedding cache.
+        embedder: The pipeline's embedder.
+        clauses: Clause texts (``text[start:end]`` of their item).
+        languages: Language of each clause's item.
+
+    Returns:
+        Float32 embeddings in input order.
+    """
+    texts = [standalone_text(c, lang) for c, lang in zip(clauses, languages, strict=True)]
+    return embed_texts_cached(store, embedder, texts)
 
 
 def save_clauses(
@@ -182,17 +219,29 @@ def theme_mention_sentiment(
     keys = items["item_key"].to_numpy()[mixed].tolist()
     clauses = load_clauses(store, keys, version)
     by_item = {k: part for k, part in clauses.groupby("item_key", sort=False)}
-    for pos, key in zip(mixed, keys, strict=True):
+    # Every mixed item's clause texts in one cached embedding call: one call per item meant
+    # two store queries and a tiny model batch per item (minutes over a large store).
+    spans: list[tuple[int, list[str], list[str]]] = []
+    for at, key in zip(mixed.tolist(), keys, strict=True):
         part = by_item.get(key)
         if part is None or part.empty:
             continue
-        text = str(items["text_clean"].iloc[pos])
+        text = str(items["text_clean"].iloc[at])
         clause_texts = [
             text[a:b] for a, b in zip(part["start_char"], part["end_char"], strict=True)
         ]
-        vectors = embed_texts_cached(store, embedder, clause_texts)
+        spans.append((int(at), clause_texts, part["label"].tolist()))
+    language = item_languages(items)
+    vectors = clause_vectors(
+        store, embedder, [t for _, texts, _ in spans for t in texts],
+        [language[pos] for pos, texts, _ in spans for _ in texts],
+    )  # fmt: skip
+    cursor = 0
+    for pos, clause_texts, clause_labels in spans:
+        own = vectors[cursor : cursor + len(clause_texts)]
+        cursor += len(clause_texts)
         centroid = centroids.get(int(assignments[pos]))
-        out.iloc[pos] = mention_label(MIXED, part["label"].tolist(), vectors, centroid)
+        out.iloc[pos] = mention_label(MIXED, clause_labels, own, centroid)
     return out
 
 

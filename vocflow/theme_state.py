@@ -28,7 +28,7 @@ import pandas as pd
 from nlp.protocols import Embedder
 from nlp.theme_clauses import assign_clauses, theme_mentions
 from nlp.theme_matching import LineageEvent
-from vocflow.clause_store import embed_texts_cached, load_clauses
+from vocflow.clause_store import clause_vectors, item_languages, load_clauses
 from vocflow.store import Store
 
 _DDL = """
@@ -372,7 +372,8 @@ def clause_themes(
         texts[i][a:b]
         for i, a, b in zip(item_idx, stored["start_char"], stored["end_char"], strict=True)
     ]
-    vectors = embed_texts_cached(store, embedder, clause_texts)
+    language = item_languages(items)
+    vectors = clause_vectors(store, embedder, clause_texts, [language[i] for i in item_idx])
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     ids = sorted(centroids)
     assigned = assign_clauses(
