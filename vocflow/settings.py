@@ -119,7 +119,7 @@ class ThemeSettings(BaseModel):
 
     Attributes:
         taxonomy: Analyst curation file (``nlp/taxonomy.py``); missing file = none.
-        refit_every_days / drift_outlier_share / max_new_share: The refit rule
+        refit_every_days / drift_excess_share / max_new_share: The refit rule
             (``nlp.theme_matching.RefitRule``); other nights assign new items incrementally.
         incremental_similarity: Cosine a new item needs to join a known theme.
         match_min_score: Score a refitted theme needs to keep a known theme's ID.
@@ -134,7 +134,7 @@ class ThemeSettings(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     taxonomy: Path | None = Path("configs/taxonomy.yaml")
     refit_every_days: int = Field(default=7, ge=1)
-    drift_outlier_share: float = Field(default=0.25, gt=0, le=1)
+    drift_excess_share: float = Field(default=0.1, gt=0, le=1)
     max_new_share: float = Field(default=0.5, gt=0)
     incremental_similarity: float = 0.92
     match_min_score: float = Field(default=0.45, ge=0, le=1)

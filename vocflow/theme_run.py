@@ -163,9 +163,11 @@ def _decide(
     new_idx = np.flatnonzero(~state.known_items(keys))
     vectors = [np.asarray(r.centroid) for r in known]
     matrix = np.vstack(vectors) if vectors else np.zeros((0, emb.shape[1]))
-    probe, _ = assign_to_known(
-        emb[new_idx], matrix, [r.theme_id for r in known], config.incremental_similarity
-    )
+    ids = [r.theme_id for r in known]
+    probe, _ = assign_to_known(emb[new_idx], matrix, ids, config.incremental_similarity)
+    # The yardstick of the drift test: how often the items already known miss every centroid.
+    known_idx = np.setdiff1d(np.arange(len(keys)), new_idx)
+    known_probe, _ = assign_to_known(emb[known_idx], matrix, ids, config.incremental_similarity)
     last = state.last_refit()
     days = None
     if last is not None:
@@ -179,6 +181,8 @@ def _decide(
         n_new=len(new_idx),
         n_at_last_refit=int(last["n_items"]) if last is not None else 0,
         new_outlier_share=float((probe < 0).mean()) if len(new_idx) else 0.0,
+        known_outlier_share=float((known_probe < 0).mean()) if len(known_idx) else 0.0,
+        n_known_items=len(known_idx),
     )
     return known, previous, new_idx, probe, refit, reason
 
@@ -346,7 +350,7 @@ def config_from_settings(
         run_id=run_id,
         refit_rule=RefitRule(
             every_days=themes.refit_every_days,
-            drift_outlier_share=themes.drift_outlier_share,
+            drift_excess_share=themes.drift_excess_share,
             max_new_share=themes.max_new_share,
         ),
         match=MatchSettings(min_score=themes.match_min_score),
