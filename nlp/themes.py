@@ -72,7 +72,11 @@ class BERTopicThemeModel:
     Args:
         min_theme_size: Smallest theme worth reporting (HDBSCAN ``min_cluster_size`` floor).
         min_theme_share: Share of the corpus that ``min_cluster_size`` grows to in large
-            corpora (see module docstring).
+            corpora (see module docstring). 0.001, measured on a 21k-item benchmark store
+            (NSMC, banking77, reviews; benchmarks/run.py corpus), NMI on its 2,726 banking77
+            queries against their 77 intents: 0.005 -> 0.620 (24 themes for 77 intents),
+            0.002 -> 0.734, 0.001 -> 0.750; BERTopic defaults on MiniLM 0.753. 0.005 meant
+            themes of 100+ items in a 20k fit, merging distinct intents.
         min_samples: HDBSCAN ``min_samples`` cap (None = hdbscan's default).
         outlier_strategy: "lda" or "centroid" (see module docstring).
         max_theme_share: With "eom", a cluster above this share of the documents makes the
@@ -96,7 +100,7 @@ class BERTopicThemeModel:
     def __init__(
         self,
         min_theme_size: int = 10,
-        min_theme_share: float = 0.005,
+        min_theme_share: float = 0.001,
         min_samples: int | None = 5,
         outlier_strategy: str = "lda",
         max_theme_share: float = 0.4,
