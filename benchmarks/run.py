@@ -491,9 +491,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--workdir", type=Path, help="Kept work folder (default: a new temp).")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--skip-baseline", action="store_true", help="Time vocflow only.")
+    parser.add_argument(
+        "--skip-baseline",
+        nargs="*",
+        choices=["cold", "nightly", "memory"],
+        default=None,
+        help="Time vocflow only: in every scenario, or in the scenarios named "
+        "(e.g. --skip-baseline memory: 1M MiniLM encodes take hours).",
+    )
     parser.add_argument("--json", action="store_true", help="Print one JSON object only.")
     return parser.parse_args(argv)
+
+
+def baseline_skipped(skip: list[str] | None, scenario: str) -> bool:
+    """Whether ``--skip-baseline`` (bare: every scenario; with names: those) covers one."""
+    if skip is None:
+        return False
+    return not skip or scenario in skip
 
 
 def sizes(args: argparse.Namespace) -> dict[str, int]:
@@ -534,26 +548,28 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": {},
     }
     wanted = ["cold", "nightly", "memory"] if args.scenario == "all" else [args.scenario]
+    report_path = workdir / "report.json"
     for name in wanted:
+        skip = baseline_skipped(args.skip_baseline, name)
         folder = workdir / name
         if folder.exists() and any(folder.iterdir()):
             raise SystemExit(f"{folder} is not empty: give a new --workdir")
         if name == "cold":
-            block = scenario_cold(pool, size["n"], folder, args.seed, args.skip_baseline)
+            block = scenario_cold(pool, size["n"], folder, args.seed, skip)
         elif name == "nightly":
-            block = scenario_nightly(
-                pool, size["store_n"], size["new_n"], folder, args.seed, args.skip_baseline
-            )
+            block = scenario_nightly(pool, size["store_n"], size["new_n"], folder, args.seed, skip)
         else:
-            block = scenario_memory(pool, size["memory_n"], folder, args.seed, args.skip_baseline)
+            block = scenario_memory(pool, size["memory_n"], folder, args.seed, skip)
         report["scenarios"][name] = block
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    (workdir / "report.json").write_text(json.dumps(report, indent=2, default=str), "utf-8")
+        # Written after every scenario: a long run stopped midway keeps what it measured.
+        report["complete"] = name == wanted[-1]
+        report["total_seconds"] = round(time.perf_counter() - started, 1)
+        report_path.write_text(json.dumps(report, indent=2, default=str), "utf-8")
     if args.json:
         print(json.dumps(report, default=str))
     else:
         print(render(report))
-        print(f"\nfull JSON: {workdir / 'report.json'}  total {report['total_seconds']} s")
+        print(f"\nfull JSON: {report_path}  total {report['total_seconds']} s")
     return 0
 
 

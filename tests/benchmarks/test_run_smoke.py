@@ -67,3 +67,16 @@ def test_cold_scenario_end_to_end(tmp_path: Path) -> None:
     assert set(cold["vocflow"]["stages_s"]) >= {"ingest", "embed", "sentiment", "themes"}
     assert cold["vocflow"]["theme_fit"]["mode"] == "refit"
     assert len(cold["load_avg_before"]) == 3 and len(cold["load_avg_after"]) == 3
+
+
+def test_skip_baseline_covers_every_scenario_or_the_named_ones() -> None:
+    from benchmarks.run import baseline_skipped, parse_args
+
+    assert not baseline_skipped(parse_args([]).skip_baseline, "cold")
+    bare = parse_args(["--skip-baseline"]).skip_baseline
+    assert all(baseline_skipped(bare, s) for s in ("cold", "nightly", "memory"))
+    named = parse_args(["--scenario", "all", "--skip-baseline", "memory"]).skip_baseline
+    assert baseline_skipped(named, "memory")
+    assert not baseline_skipped(named, "cold") and not baseline_skipped(named, "nightly")
+    with pytest.raises(SystemExit):
+        parse_args(["--skip-baseline", "everything"])
