@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import xml.etree.ElementTree as ET  # noqa: S405  (parses our own output, never untrusted XML)
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ _TONE_COLOURS = {"bad": "#b42318", "good": "#067647", "unclear": "#667085"}
 _LABEL_CHARS = 34
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>", re.S)
 _XMLNS = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
+_MISSING_GLYPH = r"Glyph \d+ .* missing from font"
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,12 @@ def _check(svg: str) -> None:
 
 def _to_svg(fig: Figure, chart_id: str, label: str) -> Markup:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.05, transparent=True)
+    with warnings.catch_warnings():
+        # Text stays text and the browser draws it: on a host without a CJK font matplotlib
+        # would warn once per Hangul syllable per chart (hundreds of lines in a run's log)
+        # about glyphs it never has to draw.
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
+        fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.05, transparent=True)
     svg = _PROLOG.sub("", buffer.getvalue())
     _check(svg)
     svg = _XMLNS.sub("", svg).replace("xlink:href=", "href=")

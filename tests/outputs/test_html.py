@@ -127,6 +127,22 @@ def test_impact_rows_tone_and_empty_chart() -> None:
     assert impact_chart_svg(themes) is not None
 
 
+def test_korean_chart_labels_log_no_missing_glyph_warnings(
+    hostile_report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from outputs import charts
+
+    # A host without a CJK font: only DejaVu Sans, which has no Hangul.
+    monkeypatch.setattr(charts, "_installed_fonts", lambda: ["DejaVu Sans"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svg = impact_chart_svg(hostile_report.pain_points)
+    assert svg is not None and "배송 지연" in svg  # the label is still real text
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
 def test_sparkline_ids_are_unique_per_chart() -> None:
     one, two = sparkline_svg([1, 4, 2, 8], "spark-1"), sparkline_svg([1, 4, 2, 8], "spark-2")
     assert one is not None and two is not None
