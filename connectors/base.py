@@ -43,6 +43,10 @@ class Batch:
         rows_read: Raw rows consumed, valid or not.
         deleted: External ids the source reports deleted; ingest removes those items (and
             what derives from them) in the same step that persists the batch.
+        gaps: Places where the source may have dropped items that vocflow can never read back
+            (a vendor's lookback window that a missed run outlived, a listing capped at N
+            items); each a one-line reason. Ingest logs them and the run records them in
+            ``run.json`` under ``gaps``.
     """
 
     items: list[FeedbackItem] = field(default_factory=list)
@@ -50,6 +54,7 @@ class Batch:
     bookmark: Bookmark | None = None
     rows_read: int = 0
     deleted: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
 
 
 @runtime_checkable
