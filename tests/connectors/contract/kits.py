@@ -111,6 +111,11 @@ def _freshdesk_edit(app: Any, text: str) -> str:
     return "204"
 
 
+def _freshdesk_delete(app: Any) -> str:
+    app.delete(205)
+    return "205"
+
+
 def _google_play_edit(app: Any, text: str) -> str:
     app.edit("gp:004", text)
     return "gp:004"
@@ -192,10 +197,11 @@ KITS = [
         stream_path="/api/v2/tickets",
         env_var=("FRESHDESK_API_KEY", freshdesk.API_KEY),
         channel=Channel.TICKET,
-        expected_ids=lambda app: {str(i) for i in app.tickets},
+        expected_ids=lambda app: {
+            str(i) for i, t in app.tickets.items() if not t["deleted"] and not t["spam"]
+        },
         edit=_freshdesk_edit,
-        delete=None,
-        why_no_delete="the ticket list leaves deleted tickets out without reporting them",
+        delete=_freshdesk_delete,
         add=lambda app: str(app.add()),
         thread=True,
     ),
