@@ -4,11 +4,17 @@ Every vendor connector goes through ``HttpClient`` so that rate limits and outag
 same everywhere:
 
 - 429 waits what ``Retry-After`` asks (seconds or an HTTP date), capped by
-  ``RetryPolicy.max_retry_after``; without the header it backs off like a 5xx.
+  ``RetryPolicy.max_retry_after``; without it, until the rate-limit window resets
+  (``X-RateLimit-Reset``: seconds as Reddit sends it, or a timestamp as Mastodon does); without
+  either it backs off like a 5xx.
+- A response that says the window is spent (``X-RateLimit-Remaining: 0`` with a reset) makes
+  the next request wait for the reset first, rather than spend attempts on certain 429s.
 - 5xx, timeouts and dropped connections are retried with exponential backoff, at most
   ``RetryPolicy.max_attempts`` attempts in all; then the read fails with ``ConnectorError``.
 - 401/403 and an unreachable host fail at once with what to fix (token env var, host name):
-  retrying a wrong token only burns the vendor's rate limit.
+  retrying a wrong token only burns the vendor's rate limit. The error (``RefusedError``,
+  ``NotFoundError``) carries the status and the Google-style ``reason``, so that a connector can
+  tell one unreadable resource (a video with comments disabled) from a wrong credential.
 
 A failure propagates out of ``Connector.read``; the caller has saved the bookmark of the last
 persisted batch only, so the next run resumes there.
@@ -21,7 +27,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -34,11 +39,23 @@ from tenacity import (
 )
 
 from connectors.base import Batch, ConnectorError
+from connectors.http_signals import (
+    GOOGLE_BAD_KEY,
+    GOOGLE_QUOTA_SPENT,
+    GOOGLE_RATE_LIMITED,
+    NotFoundError,
+    RefusedError,
+    google_error_reason,
+    rate_limit_reset,
+    retry_after,
+    window_spent,
+)
 
 __all__ = [
     "HttpBatch",
     "HttpClient",
     "NotFoundError",
+    "RefusedError",
     "RequestStats",
     "RetryPolicy",
     "next_link",
@@ -74,12 +91,15 @@ class RequestStats:
     Attributes:
         requests: HTTP requests sent, retries included.
         retries: Retries by reason ("429", "5xx", "timeout", "connect").
-        waited: Seconds slept before retries.
+        waited: Seconds slept before retries and rate-limit pauses.
+        paused: Requests held back until the rate-limit window reset (the previous response
+            said none were left).
     """
 
     requests: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     waited: float = 0.0
+    paused: int = 0
 
 
 @dataclass
@@ -127,10 +147,6 @@ class ApiConnector(Generic[OptionsT]):
         self.client: HttpClient | None = None
 
 
-class NotFoundError(ConnectorError):
-    """HTTP 404: a wrong id in the options, or a record deleted while the sync ran."""
-
-
 class _Retryable(Exception):
     """A response or transport error worth another attempt."""
 
@@ -171,6 +187,8 @@ class HttpClient:
         self.stats = RequestStats()
         self._hint = credential_hint
         self._sleep = sleep
+        # Seconds the next request waits: the last response said the window was spent.
+        self._pause = 0.0
         self._client = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -252,6 +270,7 @@ class HttpClient:
         body: Any,
         expect_json: bool,
     ) -> httpx.Response:
+        self._wait_for_window()
         self.stats.requests += 1
         host = self._client.base_url.host or url
         try:
@@ -271,32 +290,42 @@ class HttpClient:
             raise _Retryable("connect", f"connection dropped: {error!r}") from error
         status = response.status_code
         if status == 429:
-            raise _Retryable("429", "rate limited (429)", _retry_after(response))
+            # Retry-After first (the ask for this request); else the window's reset, which
+            # Reddit and Mastodon send instead: backing off by seconds cannot outwait a
+            # 5- or 10-minute window within the attempts a read has.
+            wait = retry_after(response)
+            raise _Retryable(
+                "429", "rate limited (429)", rate_limit_reset(response) if wait is None else wait
+            )
         if status >= 500:
-            raise _Retryable("5xx", f"server error {status}", _retry_after(response))
-        reason = _google_error_reason(response) if status in (400, 403) else None
-        if reason in _GOOGLE_RATE_LIMITED:
-            raise _Retryable("429", f"rate limited ({reason})", _retry_after(response))
-        if reason in _GOOGLE_QUOTA_SPENT:
+            raise _Retryable("5xx", f"server error {status}", retry_after(response))
+        reason = google_error_reason(response) if status in (400, 403) else None
+        if reason in GOOGLE_RATE_LIMITED:
+            raise _Retryable("429", f"rate limited ({reason})", retry_after(response))
+        if reason in GOOGLE_QUOTA_SPENT:
             raise ConnectorError(
                 f"source {self.source!r}: the API quota is spent ({reason}); the next run "
                 "resumes from the last persisted batch (or raise the quota)"
             )
-        if status in (401, 403) or reason in _GOOGLE_BAD_KEY:
-            raise ConnectorError(
+        if status in (401, 403) or reason in GOOGLE_BAD_KEY:
+            raise RefusedError(
                 f"source {self.source!r}: {host} refused the credentials (HTTP {status}); "
-                f"check {self._hint} and that it may read this resource"
+                f"check {self._hint} and that it may read this resource",
+                status,
+                reason,
             )
         if status == 404:
             raise NotFoundError(
                 f"source {self.source!r}: HTTP 404 for {response.request.url.path}; check the "
-                "ids in the source options"
+                "ids in the source options",
+                reason=google_error_reason(response),
             )
         if status >= 400:
             raise ConnectorError(
                 f"source {self.source!r}: HTTP {status} for {response.request.url.path}: "
                 f"{response.text[:300]!r}; check the source options"
             )
+        self._pause = window_spent(response) or 0.0
         if not expect_json:
             return response
         try:
@@ -323,50 +352,25 @@ class HttpClient:
         self.stats.waited += seconds
         self._sleep(seconds)
 
+    def _wait_for_window(self) -> None:
+        """Waits out a spent rate-limit window before the next request (see ``window_spent``)."""
+        pause, self._pause = self._pause, 0.0
+        if pause <= 0:
+            return
+        if pause > self.policy.max_retry_after:
+            raise ConnectorError(
+                f"source {self.source!r}: the API's rate-limit window resets in {pause:.0f} s "
+                f"(more than max_retry_after={self.policy.max_retry_after:.0f} s); "
+                "the next run resumes from the last persisted batch"
+            )
+        self.stats.paused += 1
+        self._slept(pause)
+
     def record_retry(self, state: RetryCallState) -> None:
         """Counts a retry by reason (tenacity ``before_sleep`` hook)."""
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, _Retryable):
             self.stats.retries[error.reason] += 1
-
-
-# Google APIs answer 403 (not 429) for rate limits and spent quotas, and 400 for a bad API key;
-# the reason is in the error body.
-_GOOGLE_RATE_LIMITED = {"rateLimitExceeded", "userRateLimitExceeded"}
-_GOOGLE_QUOTA_SPENT = {"quotaExceeded", "dailyLimitExceeded"}
-_GOOGLE_BAD_KEY = {"keyInvalid", "API_KEY_INVALID"}
-
-
-def _google_error_reason(response: httpx.Response) -> str | None:
-    """The ``reason`` of a Google API error body (``error.errors[].reason`` or details)."""
-    try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(error, dict):
-        return None
-    for entry in [*(error.get("errors") or []), *(error.get("details") or [])]:
-        if isinstance(entry, dict) and entry.get("reason"):
-            return str(entry["reason"])
-    return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def next_link(response: httpx.Response) -> str | None:

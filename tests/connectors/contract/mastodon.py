@@ -7,7 +7,15 @@ newest first within the page); a JSON array of statuses (``id`` as a string, ``c
 ``reblog``) and a ``Link`` header with ``next``/``prev``. Bearer token required here (some
 instances require one for tag timelines); 401 ``{"error": "The access token is invalid"}``.
 
-SYNTHETIC DATA: shaped from Mastodon's documented examples, written for these tests.
+Ids are snowflakes as Mastodon (since 2.0) makes them: the creation time in milliseconds
+shifted left 16 bits, plus a sequence in the low 16 bits. Every answer carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (an ISO 8601
+timestamp, "when your rate limit will reset"); 300 requests per 5 minutes by default, and a
+request beyond that answers 429 ``{"error": "Too many requests"}`` with no ``Retry-After``. The
+fake's time moves only by ``advance`` (tests pass it the seconds their fake clock sleeps).
+
+SYNTHETIC DATA: shaped from Mastodon's documented examples, written for these tests. The
+statuses are dated two days before the test runs, so that a default start date keeps them.
 """
 
 from __future__ import annotations
@@ -19,7 +27,12 @@ from tests.connectors.contract.server import Reply
 
 TAG = "acmeair"
 TOKEN = "synthetic-mastodon-token"  # noqa: S105 - a test fixture, not a secret
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+T0 = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
+
+
+def snowflake(when: datetime, sequence: int = 0) -> int:
+    """A Mastodon-style id for a status created at ``when``."""
+    return (int(when.timestamp() * 1000) << 16) + sequence
 
 
 class MastodonApp:
@@ -27,37 +40,63 @@ class MastodonApp:
 
     def __init__(self, n: int = 11) -> None:
         self.statuses: dict[str, dict[str, Any]] = {}
-        self.next_id = 109_000_000_000_000_000
         self.clock = T0
+        self.window = 300
+        self.window_seconds = 300.0
+        self.elapsed = 0.0
+        self._window_start = 0.0
+        self.used = 0
         for _ in range(n):
             self.add()
-        self.reblog = self._status("SYNTHETIC reblogged")
+        self.reblog = self._status("SYNTHETIC reblogged", self._tick())
         self.reblog["reblog"] = {"id": "1"}
         self.statuses[self.reblog["id"]] = self.reblog
 
-    def _status(self, text: str) -> dict[str, Any]:
-        self.next_id += 1000
+    def advance(self, seconds: float) -> None:
+        """Moves the fake's time on (the rate-limit window)."""
+        self.elapsed += seconds
+
+    def _tick(self) -> datetime:
         self.clock += timedelta(minutes=1)
-        sid = str(self.next_id)
+        return self.clock
+
+    def _status(self, text: str, when: datetime) -> dict[str, Any]:
+        sid = str(snowflake(when, sequence=len(self.statuses) % 65536))
         return {
-            "id": sid, "created_at": self.clock.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "id": sid, "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "edited_at": None, "content": f"<p>{text} #<span>{TAG}</span> &amp; co</p>",
             "spoiler_text": "", "language": "en", "visibility": "public",
             "url": f"https://synthetic.example/@u/{sid}", "reblog": None,
             "account": {"id": f"a{sid}", "acct": f"user{sid}@synthetic.example", "bot": False},
         }  # fmt: skip
 
-    def add(self) -> str:
-        status = self._status("SYNTHETIC post")
+    def add(self, when: datetime | None = None) -> str:
+        """Adds a status (a minute after the last one, or created at ``when``); returns its id."""
+        status = self._status("SYNTHETIC post", when or self._tick())
         status["content"] = status["content"].replace("post", f"post {status['id']}")
         self.statuses[status["id"]] = status
-        return status["id"]
+        return str(status["id"])
+
+    def _rate(self) -> tuple[bool, dict[str, str]]:
+        """Counts a request against the window; False when the window is spent."""
+        if self.elapsed >= self._window_start + self.window_seconds:
+            self._window_start, self.used = self.elapsed, 0
+        allowed = self.used < self.window
+        self.used += int(allowed)
+        left = self._window_start + self.window_seconds - self.elapsed
+        reset = datetime.now(UTC) + timedelta(seconds=left)
+        return allowed, {"X-RateLimit-Limit": str(self.window),
+                         "X-RateLimit-Remaining": str(self.window - self.used),
+                         "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}  # fmt: skip
 
     def handle(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Reply:
         if headers.get("authorization") != f"Bearer {TOKEN}":
             return 401, {}, {"error": "The access token is invalid"}
+        allowed, rate = self._rate()
+        if not allowed:
+            return 429, rate, {"error": "Too many requests"}
         if path != f"/api/v1/timelines/tag/{TAG}":
-            return 404, {}, {"error": "Record not found"}
+            return 404, rate, {"error": "Record not found"}
         size = min(int(query.get("limit", 20)), 40)
         rows = sorted(self.statuses.values(), key=lambda s: int(s["id"]))
         if "max_id" in query:
@@ -69,9 +108,8 @@ class MastodonApp:
                 rows = [s for s in rows if int(s["id"]) > int(query["since_id"])]
             page = rows[-size:]
         page = list(reversed(page))  # newest first, as Mastodon answers
-        headers_out = {}
         if page:
             url = f"{base}{path}"
-            headers_out["Link"] = (f'<{url}?max_id={page[-1]["id"]}>; rel="next", '
-                                   f'<{url}?min_id={page[0]["id"]}>; rel="prev"')  # fmt: skip
-        return 200, headers_out, [dict(s) for s in page]
+            rate["Link"] = (f'<{url}?max_id={page[-1]["id"]}>; rel="next", '
+                            f'<{url}?min_id={page[0]["id"]}>; rel="prev"')  # fmt: skip
+        return 200, rate, [dict(s) for s in page]
