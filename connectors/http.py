@@ -128,7 +128,21 @@ class ApiConnector(Generic[OptionsT]):
         customer_salt: Secret salt for hashing customer ids.
         sleep: Sleep used between retries (tests pass a fake).
         transport: httpx transport override (tests).
+
+    Attributes:
+        credential_role: The role, scope or permission the vendor credential needs for what
+            this connector reads ("" when any valid credential will do). ``vocflow sources
+            check`` prints it, and 401/403 errors name it (``credential_hint``): a valid
+            token without the role is refused just like a wrong one.
     """
+
+    credential_role: str = ""
+
+    def credential_hint(self, credential: str) -> str:
+        """What to fix on 401/403: the credential, and the role it needs if there is one."""
+        if not self.credential_role:
+            return credential
+        return f"{credential} (needs {self.credential_role})"
 
     def __init__(
         self,
