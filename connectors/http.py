@@ -142,7 +142,7 @@ class ApiConnector(Generic[OptionsT]):
         """What to fix on 401/403: the credential, and the role it needs if there is one."""
         if not self.credential_role:
             return credential
-        return f"{credential} (needs {self.credential_role})"
+        return f"{credential} (needs: {self.credential_role})"
 
     def __init__(
         self,
