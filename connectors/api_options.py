@@ -31,6 +31,8 @@ class ApiSourceOptions(BaseModel):
         retry: Retry and timeout settings.
         product: Product or brand the feedback is about (stored on every item).
         language: ISO 639-1 code if every item of the source is in one language.
+        phone_region: Country whose national phone formats are redacted (ISO 3166 alpha-2,
+            "DE"); default: the country of ``language`` (vocflow/privacy.py).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -39,3 +41,4 @@ class ApiSourceOptions(BaseModel):
     retry: RetryOptions = Field(default_factory=RetryOptions)
     product: str | None = None
     language: str | None = None
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")

@@ -78,6 +78,8 @@ class MappingOptions(BaseModel):
         timezone: Timezone of naive timestamps in the source (IANA name).
         min_date: Rows dated before this are quarantined as ``date_out_of_range``.
         language: Language of every row when known and the source has no language column.
+        phone_region: Country whose national phone formats are redacted (ISO 3166 alpha-2,
+            "DE"); default: the country of ``language`` (vocflow/privacy.py).
         url_base: Prefix for relative links.
         batch_size: Rows per batch (one persisted step, one bookmark).
         max_text_chars: Longer texts are quarantined as ``text_too_long``.
@@ -91,6 +93,7 @@ class MappingOptions(BaseModel):
     timezone: str = "UTC"
     min_date: date | None = None
     language: str | None = None
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     url_base: str | None = None
     batch_size: int = Field(default=500, ge=1)
     max_text_chars: int = Field(default=100_000, ge=1)

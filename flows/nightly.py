@@ -133,7 +133,7 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
                 c.new,
                 c.quarantined,
             ),
-            policy=PrivacyPolicy.from_settings(settings.privacy),
+            policy=PrivacyPolicy.from_settings(settings.privacy).for_source(source.options),
             write_lock=_STORE_WRITES,
         )
     finally:

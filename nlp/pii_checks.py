@@ -1,6 +1,17 @@
-"""Check digits that tell real identifiers from look-alike digit runs (used by nlp/redact.py)."""
+"""Check digits and cues that tell real identifiers from look-alike digit runs (nlp/redact.py)."""
 
 from __future__ import annotations
+
+import re
+
+# Words before an unseparated digit run that make it an order, tracking or booking number
+# (which can pass the Luhn check or look like a phone number), searched in the 40 characters
+# before the run.
+ORDER_CUE = re.compile(
+    r"(?:order|tracking|invoice|booking|reservation|ticket|ref(?:erence)?|confirmation|receipt"
+    r"|주문|송장|운송장|예약|접수|영수증|티켓|승인).{0,20}$",
+    re.IGNORECASE,
+)
 
 
 def luhn_valid(digits: str) -> bool:

@@ -1,4 +1,4 @@
-r"""Regex PII redaction for Korean and English feedback, run before embedding or storage.
+r"""PII redaction for Korean and English feedback (and phones of any country), before storage.
 
 Each kind of PII is replaced by a placeholder (``[URL]``, ``[EMAIL]``, ``[IP]``, ``[RRN]``,
 ``[CARD]``, ``[ACCOUNT]``, ``[PHONE]``, ``[NAME]``). Finders run in that order on a copy of the
@@ -15,7 +15,9 @@ Precision matters as much as recall: a VoC text that loses "A320-200", "2015-07-
 * Korean phone numbers must start with a real prefix (01x mobile, 02 Seoul, 0[3-6][1-5] area,
   070 internet phone) and have 9–11 digits, so dates and prices never qualify;
 * international numbers need a leading "+country" or the North-American "(415) 555-0132" /
-  "415-555-0132" shape;
+  "415-555-0132" shape; national formats of other countries ("030 12345678") are found by
+  libphonenumber for the source's region (``region``, see ``nlp/pii_phones.py``), and must be
+  valid numbers there;
 * card numbers must pass the Luhn check (13–19 digits, an issuer-like first digit, card-like
   groups separated by spaces or dashes), and an unseparated run right after "order",
   "tracking", "주문", "송장"… is an order number, not a card;
@@ -27,8 +29,9 @@ Precision matters as much as recall: a VoC text that loses "A320-200", "2015-07-
 * a dotted quad after "version", "v", "build", "버전"… is a version number, not an IP.
 
 Known gaps (documented, not handled): street addresses, names without a cue (see
-``nlp/pii_names.py``), national phone formats other than Korean and North-American when
-written without "+country", account numbers with no cue word.
+``nlp/pii_names.py``), national phone formats of a country other than the source's region
+(and other than Korean and North-American) when written without "+country", account numbers
+with no cue word.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from nlp.pii_checks import iban_valid, luhn_valid, rrn_check_digit_valid
+from nlp.pii_checks import ORDER_CUE, iban_valid, luhn_valid, rrn_check_digit_valid
 from nlp.pii_names import find_names
+from nlp.pii_phones import check_region, find_phones, looks_like_phone
 
 __all__ = [
     "PII_KINDS", "PiiSpan", "Redaction", "check_kinds", "find_pii", "iban_valid", "luhn_valid",
@@ -81,12 +85,6 @@ _RRN_BARE_RE = re.compile(
 
 # 13–19 digits in groups separated by single spaces or dashes.
 _CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-_ORDER_CUE = re.compile(
-    r"(?:order|tracking|invoice|booking|reservation|ticket|ref(?:erence)?|confirmation|receipt"
-    r"|주문|송장|운송장|예약|접수|영수증|티켓|승인).{0,20}$",
-    re.IGNORECASE,
-)
-
 _ACCOUNT_STRONG = (
     r"계좌|통장|입금\s?계좌|예금주|(?:KB\s?)?국민(?:은행)?|신한(?:은행)?|(?:우리|하나|기업|부산|대구"
     r"|경남|광주|전북|제주|씨티|SC제일|산업)은행|농협|NH|IBK|카카오뱅크|카뱅|토스뱅크|케이뱅크"
@@ -100,24 +98,6 @@ _ACCOUNT_RE = re.compile(
 )
 _IBAN_RE = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
-)
-
-_SEP = r"[-. ]?"
-_KR_PHONE_BODY = rf"(?:01[016789]|02|0[3-6][1-5]|070){_SEP}\d{{3,4}}{_SEP}\d{{4}}"
-_KR_PHONE_RE = re.compile(
-    # "+82 10-1234-5678", "+82 (0)10…", "+82-2-123-4567": the trunk 0 is dropped or bracketed.
-    rf"(?<![\d+])(?:\+82{_SEP}(?:\(0\))?{_SEP}0?(?:1[016789]|2|[3-6][1-5]|70){_SEP}"
-    rf"\d{{3,4}}{_SEP}\d{{4}}|{_KR_PHONE_BODY}|\(0(?:2|[3-6][1-5])\)\s?\d{{3,4}}{_SEP}\d{{4}})"
-    r"(?!\d)"
-)
-_INTL_PHONE_RE = re.compile(
-    # "+1 415 555 0132", "+44 20 7946 0958", "+33 (0)1 23 45 67 89": 8–15 digits in total,
-    # checked in code (a regex cannot count digits across separators).
-    r"(?<![0-9A-Za-z+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){2,6}(?!\d)"
-)
-_NANP_RE = re.compile(
-    # "(415) 555-0132", "415-555-0132", "415.555.0132"; the exchange never starts with 0/1.
-    r"(?<![0-9A-Za-z(+-])(?:\(\d{3}\)\s?|\d{3}[-.])[2-9]\d{2}[-.]\d{4}(?![\d-])"
 )
 
 Span = tuple[int, int]
@@ -230,14 +210,10 @@ def _find_cards(text: str) -> list[Span]:
         if not _is_card(m.group(0)):
             continue
         unseparated = m.group(0).isdigit()
-        if unseparated and _ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]):
+        if unseparated and ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]):
             continue
         spans.append(m.span())
     return spans
-
-
-def _looks_like_phone(number: str) -> bool:
-    return bool(_KR_PHONE_RE.fullmatch(number) or _NANP_RE.fullmatch(number))
 
 
 def _find_accounts(text: str) -> list[Span]:
@@ -247,29 +223,10 @@ def _find_accounts(text: str) -> list[Span]:
         if not 8 <= len(_digits(number)) <= 16:
             continue
         # After a refund/transfer verb, a phone-shaped number is a phone number.
-        if m.group("weak") and _looks_like_phone(number):
+        if m.group("weak") and looks_like_phone(number):
             continue
         spans.append(m.span("num"))
     spans += [m.span() for m in _IBAN_RE.finditer(text) if iban_valid(m.group(0))]
-    return spans
-
-
-def _find_phones(text: str) -> list[Span]:
-    spans: list[Span] = []
-    for pattern, accept in (
-        (_KR_PHONE_RE, None),
-        (_INTL_PHONE_RE, lambda s: 8 <= len(_digits(s)) <= 15),
-        (_NANP_RE, None),
-    ):
-        for m in pattern.finditer(text):
-            if accept is not None and not accept(m.group(0)):
-                continue
-            # An unseparated digit run after "주문번호"/"order" is that number, not a phone.
-            if m.group(0).isdigit() and _ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]):
-                continue
-            spans.append(m.span())
-        # Later phone patterns must not re-match what an earlier one found.
-        text = _mask(text, spans)
     return spans
 
 
@@ -277,14 +234,15 @@ def _find_emails(text: str) -> list[Span]:
     return [m.span() for m in _EMAIL_RE.finditer(text)]
 
 
-_FINDERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
+# The phone finder also takes the region (see ``find_pii``).
+_FINDERS: tuple[tuple[str, Callable[..., list[Span]]], ...] = (
     ("URL", _find_urls),
     ("EMAIL", _find_emails),
     ("IP", _find_ips),
     ("RRN", _find_rrns),
     ("CARD", _find_cards),
     ("ACCOUNT", _find_accounts),
-    ("PHONE", _find_phones),
+    ("PHONE", find_phones),
     ("NAME", find_names),
 )
 
@@ -316,39 +274,51 @@ def check_kinds(kinds: Collection[str]) -> frozenset[str]:
     return upper
 
 
-def find_pii(text: str, kinds: Collection[str] | None = None) -> list[PiiSpan]:
+def find_pii(
+    text: str, kinds: Collection[str] | None = None, region: str | None = None
+) -> list[PiiSpan]:
     """Finds PII spans in a text.
 
     Args:
         text: Text to search (normalised or raw).
         kinds: Kinds to look for (default: all of ``PII_KINDS``).
+        region: ISO 3166 alpha-2 region whose national phone formats are found too ("DE":
+            "030 12345678"); None: Korean, North-American and "+country" numbers only.
 
     Returns:
         Non-overlapping spans on ``text``, in order.
+
+    Raises:
+        ValueError: For an unknown kind or region.
     """
     enabled = frozenset(PII_KINDS) if kinds is None else check_kinds(kinds)
+    region = check_region(region)
     masked = text
     found: list[PiiSpan] = []
     for kind, finder in _FINDERS:
         if kind not in enabled:
             continue
-        spans = [(s, e) for s, e in finder(masked) if e > s and _MASK not in masked[s:e]]
+        found_here = finder(masked, region) if kind == "PHONE" else finder(masked)
+        spans = [(s, e) for s, e in found_here if e > s and _MASK not in masked[s:e]]
         found += [PiiSpan(s, e, kind) for s, e in spans]
         masked = _mask(masked, spans)
     return sorted(found)
 
 
-def redact_pii(text: str, kinds: Collection[str] | None = None) -> Redaction:
+def redact_pii(
+    text: str, kinds: Collection[str] | None = None, region: str | None = None
+) -> Redaction:
     """Replaces PII with ``[KIND]`` placeholders.
 
     Args:
         text: Text to redact (normalised or raw).
         kinds: Kinds to redact (default: all of ``PII_KINDS``).
+        region: Phone region of the text's source (see ``find_pii``).
 
     Returns:
         The redacted text and the number of replacements per kind.
     """
-    spans = find_pii(text, kinds)
+    spans = find_pii(text, kinds, region)
     counts: dict[str, int] = {}
     parts: list[str] = []
     position = 0

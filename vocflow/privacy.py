@@ -5,18 +5,25 @@ messages, segment values, quarantined rows) goes through ``PrivacyPolicy`` first
 kept, in the store only, when ``privacy.keep_raw_text`` is set; otherwise the ``items.text``
 column holds the same cleaned, redacted text as ``text_clean``, and quarantined rows are
 redacted too. Reports, artifacts and logs only ever see redacted text.
+
+Phone numbers in national formats depend on the country ("030 12345678" is a Berlin number,
+"01 23 45 67 89" a Paris one), so each source has a phone region: its ``phone_region`` option
+(ISO 3166 alpha-2), else the country of its declared ``language`` (ko → KR, en → US, ...; see
+``source_phone_region``). "+country" numbers, Korean and North-American numbers are redacted
+whatever the region.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from nlp.pii_phones import check_region
 from nlp.redact import PII_KINDS, Redaction, check_kinds, redact_pii
 from nlp.text import normalize_text
 from vocflow.settings import PrivacySettings
@@ -40,11 +47,14 @@ class PrivacyPolicy:
             the column holds the cleaned, redacted text.
         kinds: PII kinds to redact (see ``nlp.redact.PII_KINDS``).
         retention_cutoff: Items created before this are not ingested (None: keep all).
+        phone_region: Region whose national phone formats are redacted too (ISO 3166
+            alpha-2; None: Korean, North-American and "+country" numbers only).
     """
 
     keep_raw_text: bool = False
     kinds: frozenset[str] = field(default_factory=lambda: frozenset(PII_KINDS))
     retention_cutoff: datetime | None = None
+    phone_region: str | None = None
 
     @classmethod
     def from_config(
@@ -84,9 +94,13 @@ class PrivacyPolicy:
             now=now,
         )
 
+    def for_source(self, options: Mapping[str, Any]) -> PrivacyPolicy:
+        """The policy for one source: its phone region (see ``source_phone_region``)."""
+        return replace(self, phone_region=source_phone_region(options))
+
     def clean(self, text: str) -> Redaction:
         """Normalises a text, then redacts the configured PII kinds."""
-        return redact_pii(normalize_text(text), self.kinds)
+        return redact_pii(normalize_text(text), self.kinds, self.phone_region)
 
     def stored_text(self, raw: str, clean: str) -> str:
         """What goes into a column that may hold raw text: raw if configured, else clean."""
@@ -102,7 +116,7 @@ class PrivacyPolicy:
         """Redacts a raw row kept for diagnosis (quarantine), unless raw text is kept."""
         if self.keep_raw_text:
             return raw
-        return redact_pii(raw, self.kinds).text
+        return redact_pii(raw, self.kinds, self.phone_region).text
 
     def segment(self, segment: dict[str, str]) -> dict[str, str]:
         """Redacts free-text segment values (a "notes" column can hold anything)."""
@@ -119,6 +133,37 @@ class PrivacyPolicy:
     def is_expired(self, created_at: datetime) -> bool:
         """True when the retention setting says an item of this date is not kept."""
         return self.retention_cutoff is not None and created_at < self.retention_cutoff
+
+
+# Country whose phone formats a source of one language most likely carries; a source of
+# another country sets ``phone_region`` (an English source in the UK: "GB").
+LANGUAGE_PHONE_REGIONS: dict[str, str] = {
+    "ko": "KR", "en": "US", "ja": "JP", "zh": "CN", "fr": "FR", "de": "DE", "es": "ES",
+    "it": "IT", "nl": "NL",
+}  # fmt: skip
+
+
+def source_phone_region(options: Mapping[str, Any]) -> str | None:
+    """The phone region of a source: its ``phone_region`` option, else its language's country.
+
+    Args:
+        options: The source's ``options`` block (``phone_region``, ``language``, which may
+            carry a region subtag: "en-GB").
+
+    Returns:
+        An upper-case ISO 3166 alpha-2 code, or None when neither option says.
+
+    Raises:
+        ValueError: For a ``phone_region`` libphonenumber does not know.
+    """
+    region = options.get("phone_region")
+    if region:
+        return check_region(str(region))
+    # "en-GB", "pt_BR": a language tag's region subtag names the country.
+    language, _, subtag = str(options.get("language") or "").replace("_", "-").partition("-")
+    if len(subtag) == 2 and subtag.isalpha():
+        return check_region(subtag)
+    return LANGUAGE_PHONE_REGIONS.get(language.lower())
 
 
 def sanitize_url(url: str | None) -> str | None:
