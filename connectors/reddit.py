@@ -1,19 +1,25 @@
 """Reddit posts matching brand terms (search API, app-only OAuth).
 
 For each query, ``GET /search`` (or ``/r/{subs}/search`` with ``restrict_sr``) with
-``sort=new`` lists posts newest first, paged by the ``after`` fullname. A read lists each query
-down to the bookmark (``created_utc``, inclusive), merges the queries by post id, and yields the
-posts oldest first, in batches. Nothing is yielded before the listing is complete: a failure
-mid-listing persists nothing.
+``sort=new`` lists posts newest first, paged by the ``after`` fullname. The bookmark is a JSON
+map of query to the ``created_utc`` it has reached (inclusive), so a query added to the options
+later is read from its own start. A read lists one query down to its cursor, yields its posts
+oldest first, in batches, then goes on to the next query: a failure in one query keeps what the
+queries before it stored. A post that matches two queries is yielded once per read. An old
+bookmark (one timestamp shared by all queries) holds for every query it covered.
 
-Limits, as the API has them: a listing reaches back at most about 1,000 posts per query, so a
-run must come before that many new posts match (schedule accordingly); edits to posts older than
-the bookmark are not seen. Posts listed again as ``[deleted]``/``[removed]`` are reported in
-``Batch.deleted``. New API access needs Reddit's approval since November 2025.
+Limits, as the API has them: a listing reaches back at most about 1,000 posts per query
+(``listing_cap``). A query whose listing ends there without reaching its cursor may have lost
+older posts for good: the batch says so in ``Batch.gaps`` (shorten the query or run more
+often). Edits to posts older than the cursor are not seen. Posts listed again as
+``[deleted]``/``[removed]`` are reported in ``Batch.deleted``. The rate-limit window
+(``X-Ratelimit-Remaining``/``X-Ratelimit-Reset``, 100 requests a minute per client id) is
+waited out by ``HttpClient``. New API access needs Reddit's approval since November 2025.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
@@ -29,6 +35,9 @@ from connectors.http import ApiConnector, HttpBatch, HttpClient
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
 
 _GONE = {"[deleted]", "[removed]"}
+# A listing that ends with at least this share of ``listing_cap`` posts ended at the cap, not
+# at the end of what matches (Reddit's cap is approximate: removed posts leave holes).
+_NEAR_CAP = 0.9
 
 
 class RedditOptions(ApiSourceOptions):
@@ -43,6 +52,8 @@ class RedditOptions(ApiSourceOptions):
         token_url: Overrides the OAuth token endpoint (contract tests).
         limit: Posts per request (Reddit allows up to 100).
         batch_size: Posts per persisted batch.
+        listing_cap: Posts a listing reaches back at most (Reddit: about 1,000); a query whose
+            listing ends near it without reaching its cursor gets a ``Batch.gaps`` line.
     """
 
     queries: list[str] = Field(min_length=1)
@@ -53,6 +64,7 @@ class RedditOptions(ApiSourceOptions):
     token_url: str = "https://www.reddit.com/api/v1/access_token"  # noqa: S105 - a URL
     limit: int = Field(default=100, ge=1, le=100)
     batch_size: int = Field(default=500, ge=1)
+    listing_cap: int = Field(default=1000, ge=1)
 
 
 class _AppOnlyAuth(httpx.Auth):
@@ -105,6 +117,10 @@ class RedditConnector(ApiConnector[RedditOptions]):
 
     primary_key = "name"
     cursor_field: str | None = "created_utc"
+    credential_role = (
+        "a Reddit app (script or web, reddit.com/prefs/apps) approved for API access: its "
+        "client id and secret, read-only app-only OAuth"
+    )
 
     @property
     def _path(self) -> str:
@@ -151,48 +167,90 @@ class RedditConnector(ApiConnector[RedditOptions]):
         return f"reddit search {self.options.queries[0]!r}: authenticated, listing readable"
 
     def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
-        """Yields posts created at or after the bookmark, oldest first, deletions reported."""
-        since = datetime.fromisoformat(bookmark.value) if bookmark else None
+        """Yields, query by query, posts created at or after its cursor, oldest first."""
+        cursors = _cursors(bookmark, self.options.queries)
         client = self._client()
-        posts: dict[str, dict[str, Any]] = {}
-        pages = 0
+        yielded: set[str] = set()
         try:
             for query in self.options.queries:
-                for page in self._listing(client, query, since):
-                    pages += 1
-                    posts.update({str(p.get("name")): p for p in page})
+                since = datetime.fromisoformat(cursors[query]) if query in cursors else None
+                posts, pages, reached = self._listing(client, query, since)
+                gap = self._gap(query, since, len(posts), reached)
+                for batch in self._batches(query, posts, pages, cursors, yielded):
+                    batch.gaps, gap = ([gap] if gap else []), None
+                    yield batch
+                    cursors = json.loads(batch.bookmark.value) if batch.bookmark else cursors
         finally:
             client.close()
-        ordered = sorted(posts.values(), key=lambda p: (_created(p), str(p.get("name"))))
+
+    def _batches(
+        self,
+        query: str,
+        posts: list[dict[str, Any]],
+        pages: int,
+        cursors: dict[str, str],
+        yielded: set[str],
+    ) -> Iterator[HttpBatch]:
+        """One query's posts, oldest first, in batches; each carries the whole cursor map."""
+        ordered = sorted(posts, key=lambda p: (_created(p), str(p.get("name"))))
         size = self.options.batch_size
         for start in range(0, len(ordered), size):
             chunk = ordered[start : start + size]
-            batch = HttpBatch(rows_read=len(chunk), pages=pages if start == 0 else 0)
+            batch = HttpBatch(pages=pages if start == 0 else 0)
             for index, post in enumerate(chunk):
-                if post.get("selftext") in _GONE or post.get("author") == "[deleted]":
-                    batch.deleted.append(str(post.get("name")))
+                name = str(post.get("name"))
+                if name in yielded:  # matched an earlier query of this read: already there
                     continue
-                outcome = self._item(post, f"post #{start + index}")
+                yielded.add(name)
+                batch.rows_read += 1
+                if post.get("selftext") in _GONE or post.get("author") == "[deleted]":
+                    batch.deleted.append(name)
+                    continue
+                outcome = self._item(post, f"{query!r} post #{start + index}")
                 if isinstance(outcome, FeedbackItem):
                     batch.items.append(outcome)
                 else:
                     batch.quarantined.append(outcome)
-            batch.bookmark = Bookmark("created_utc", _created(chunk[-1]).isoformat())
+            if chunk:
+                cursors = {**cursors, query: _created(chunk[-1]).isoformat()}
+                batch.bookmark = Bookmark("created_utc", json.dumps(cursors, sort_keys=True))
             yield batch
 
     def _listing(
         self, client: HttpClient, query: str, since: datetime | None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of one query's posts at or after ``since``, newest first."""
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """One query's posts at or after ``since``, the pages read, and whether it got there.
+
+        Returns:
+            The posts, the page count, and True when the listing went past ``since`` (an
+            older post was listed), i.e. nothing between the cursor and now was cut off.
+        """
         after: str | None = None
+        posts: list[dict[str, Any]] = []
+        pages = 0
         while True:
             body = client.get_json(self._path, self._params(query, after, self.options.limit))
+            pages += 1
             data = body.json().get("data") or {}
             found = [c.get("data") or {} for c in data.get("children") or []]
-            yield [p for p in found if since is None or _created(p) >= since]
+            posts += [p for p in found if since is None or _created(p) >= since]
+            if since is not None and found and _created(found[-1]) < since:
+                return posts, pages, True
             after = data.get("after")
-            if not after or not found or (since and _created(found[-1]) < since):
-                return
+            if not after or not found:
+                return posts, pages, False
+
+    def _gap(self, query: str, since: datetime | None, listed: int, reached: bool) -> str | None:
+        """A ``Batch.gaps`` line when the listing ended at its cap short of the cursor."""
+        cap = self.options.listing_cap
+        if reached or listed < _NEAR_CAP * cap:
+            return None
+        where = f"its bookmark ({since.isoformat()})" if since else "its first post"
+        return (
+            f"source {self.name!r}: query {query!r} listed {listed} posts, Reddit's listing "
+            f"cap (about {cap} posts), without reaching {where}; posts older than the oldest "
+            "listed may be lost for good. Shorten the query or run more often"
+        )
 
     def _item(self, post: dict[str, Any], ref: str) -> FeedbackItem | QuarantinedRow:
         try:
@@ -225,6 +283,16 @@ class RedditConnector(ApiConnector[RedditOptions]):
         keep = {k: post.get(k) for k in ("name", "created_utc", "title", "subreddit")}
         return QuarantinedRow(source=self.name, row_ref=f"{ref} id={post.get('name')}",
                               reason=reason, detail=detail, raw=raw_json(keep))  # fmt: skip
+
+
+def _cursors(bookmark: Bookmark | None, queries: list[str]) -> dict[str, str]:
+    """The per-query cursor map; an old single-timestamp bookmark holds for every query."""
+    if bookmark is None:
+        return {}
+    value = bookmark.value.strip()
+    if value.startswith("{"):
+        return {str(k): str(v) for k, v in json.loads(value).items()}
+    return dict.fromkeys(queries, value)
 
 
 def _created(post: dict[str, Any]) -> datetime:
