@@ -1,18 +1,28 @@
 """YouTube comments on videos or a channel (Data API v3 ``commentThreads.list``, API key).
 
 ``commentThreads.list`` with ``order=time`` lists top-level comments newest first, paged by
-``pageToken``, with no date filter. A read lists each video (or the channel) down to the
-bookmark (``publishedAt``, inclusive), then yields the comments at or after it oldest first, in
-batches. Nothing is yielded before the listing is complete: a failure mid-listing persists
-nothing. Replies are not read (they answer the commenter, often the channel itself).
+``pageToken``, with no date filter. The bookmark is a JSON map of video id (or
+``channel:<id>``) to the ``publishedAt`` it has reached (inclusive), so a video added to the
+options later is read from its own start. A read lists one video down to its cursor, yields its
+comments oldest first, in batches, then goes on to the next video: a failure mid-listing
+persists nothing of that video and keeps what the videos before it stored. An old bookmark (one
+timestamp shared by all videos) holds for every video it covered. Replies are not read (they
+answer the commenter, often the channel itself).
 
-Limits, as the API has them: edits to comments older than the bookmark are not seen, and
+A video whose owner turned comments off (403 ``commentsDisabled``) or that is gone (404
+``videoNotFound``: deleted, private or a wrong id) is skipped with a warning and a
+``Batch.gaps`` line; the other videos are read. Any other refusal (a bad key, an API not
+enabled) still fails the source, and so does an unknown channel.
+
+Limits, as the API has them: edits to comments older than the cursor are not seen, and
 deletions are not reported. Each call costs 1 quota unit of 10,000 a day; a spent quota fails the
 read with that message and the next run resumes.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,11 +32,19 @@ from pydantic import Field, ValidationError, model_validator
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import ApiConnector, HttpBatch, HttpClient, parse_time
+from connectors.http import (
+    ApiConnector,
+    HttpBatch,
+    HttpClient,
+    NotFoundError,
+    RefusedError,
+    parse_time,
+)
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
 
 _PATH = "/youtube/v3/commentThreads"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+logger = logging.getLogger(__name__)
 
 
 class YouTubeOptions(ApiSourceOptions):
@@ -66,6 +84,10 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
 
     primary_key = "id"
     cursor_field: str | None = "publishedAt"
+    credential_role = (
+        "an API key of a Google Cloud project with the YouTube Data API v3 enabled (public "
+        "comments need no OAuth consent)"
+    )
 
     def _client(self) -> HttpClient:
         key = self.options.api_key.resolve(self.name)
@@ -81,36 +103,80 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
         )
         return self.client
 
-    def _targets(self) -> list[dict[str, str]]:
+    def _targets(self) -> list[tuple[str, dict[str, str]]]:
+        """Each target's key in the cursor map and its filter parameter."""
         if self.options.channel_id:
-            return [{"allThreadsRelatedToChannelId": self.options.channel_id}]
-        return [{"videoId": video} for video in self.options.video_ids or []]
+            channel = self.options.channel_id
+            return [(f"channel:{channel}", {"allThreadsRelatedToChannelId": channel})]
+        return [(video, {"videoId": video}) for video in self.options.video_ids or []]
 
     def check(self) -> str:
-        """Authenticates and reads one comment thread."""
+        """Authenticates and reads one comment thread of the first readable target."""
         client = self._client()
+        skipped: list[str] = []
         try:
-            params = {"part": "snippet", "maxResults": 1, **self._targets()[0]}
-            body = client.get_json(_PATH, params).json()
+            for key, target in self._targets():
+                try:
+                    body = client.get_json(_PATH, {"part": "snippet", "maxResults": 1, **target})
+                except (NotFoundError, RefusedError) as error:
+                    if self._skip_reason(target, error) is None:
+                        raise
+                    skipped.append(f"{key} ({error.reason or error.status})")
+                    continue
+                if "items" not in body.json():
+                    raise ConnectorError(f"source {self.name!r}: not a YouTube Data API answer")
+                note = f"; skipped {', '.join(skipped)}" if skipped else ""
+                return f"youtube: authenticated, comment threads readable{note}"
         finally:
             client.close()
-        if "items" not in body:
-            raise ConnectorError(f"source {self.name!r}: not a YouTube Data API answer")
-        return "youtube: authenticated, comment threads readable"
+        raise ConnectorError(
+            f"source {self.name!r}: no video in video_ids can be read ({', '.join(skipped)}); "
+            "check the ids and that their comments are on"
+        )
 
     def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
-        """Yields the comments published at or after the bookmark, oldest first."""
-        since = parse_time(bookmark.value) if bookmark else None
+        """Yields, video by video, the comments published at or after its cursor, oldest first."""
+        targets = self._targets()
+        cursors = _cursors(bookmark, [key for key, _ in targets])
         client = self._client()
-        threads: dict[str, dict[str, Any]] = {}
-        pages = 0
         try:
-            for target in self._targets():
-                for page in self._listing(client, target, since):
-                    pages += 1
-                    threads.update({str(t.get("id")): t for t in page})
+            for key, target in targets:
+                since = parse_time(cursors.get(key))
+                try:
+                    threads, pages = self._listing(client, target, since)
+                except (NotFoundError, RefusedError) as error:
+                    why = self._skip_reason(target, error)
+                    if why is None:
+                        raise
+                    code = " ".join(str(c) for c in (error.status, error.reason) if c)
+                    line = (
+                        f"source {self.name!r}: video {key} skipped: {why} (HTTP {code}); its "
+                        "comments are not read, the other videos are"
+                    )
+                    logger.warning(line)
+                    yield HttpBatch(gaps=[line])
+                    continue
+                for batch in self._batches(key, threads, pages, cursors):
+                    yield batch
+                    cursors = json.loads(batch.bookmark.value) if batch.bookmark else cursors
         finally:
             client.close()
+
+    @staticmethod
+    def _skip_reason(target: dict[str, str], error: NotFoundError | RefusedError) -> str | None:
+        """Why one video cannot be read, when that is the video's and not the source's."""
+        if "videoId" not in target:
+            return None  # a wrong channel id is the source's configuration
+        if isinstance(error, NotFoundError):
+            return "the video is not found (deleted, private or a wrong id)"
+        if error.reason == "commentsDisabled":
+            return "its owner turned comments off"
+        return None
+
+    def _batches(
+        self, key: str, threads: dict[str, dict[str, Any]], pages: int, cursors: dict[str, str]
+    ) -> Iterator[HttpBatch]:
+        """One target's threads, oldest first, in batches; each carries the whole cursor map."""
         dated = sorted(((_published(t), t) for t in threads.values()),
                        key=lambda pair: (pair[0] or _EPOCH, str(pair[1].get("id"))))  # fmt: skip
         size = self.options.batch_size
@@ -118,29 +184,34 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
             chunk = dated[start : start + size]
             batch = HttpBatch(rows_read=len(chunk), pages=pages if start == 0 else 0)
             for index, (_, thread) in enumerate(chunk):
-                outcome = self._item(thread, f"thread #{start + index}")
+                outcome = self._item(thread, f"{key} thread #{start + index}")
                 if isinstance(outcome, FeedbackItem):
                     batch.items.append(outcome)
                 else:
                     batch.quarantined.append(outcome)
             last = max((when for when, _ in chunk if when is not None), default=None)
             if last is not None:
-                batch.bookmark = Bookmark("publishedAt", last.isoformat())
+                cursors = {**cursors, key: last.isoformat()}
+                batch.bookmark = Bookmark("publishedAt", json.dumps(cursors, sort_keys=True))
             yield batch
 
     def _listing(
         self, client: HttpClient, target: dict[str, str], since: datetime | None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of one target's threads at or after ``since``, newest first."""
+    ) -> tuple[dict[str, dict[str, Any]], int]:
+        """One target's threads at or after ``since`` by id, and the pages read."""
         params: dict[str, Any] = {"part": "snippet", "order": "time", "textFormat": "plainText",
                                   "maxResults": self.options.max_results, **target}  # fmt: skip
+        threads: dict[str, dict[str, Any]] = {}
+        pages = 0
         while True:
             body = client.get_json(_PATH, params).json()
+            pages += 1
             found = list(body.get("items") or [])
-            yield [t for t in found if since is None or (_published(t) or since) >= since]
+            threads.update({str(t.get("id")): t for t in found
+                            if since is None or (_published(t) or since) >= since})  # fmt: skip
             token = body.get("nextPageToken")
             if not token or (since and any((_published(t) or since) < since for t in found)):
-                return
+                return threads, pages
             params = {**params, "pageToken": token}
 
     def _item(self, thread: dict[str, Any], ref: str) -> FeedbackItem | QuarantinedRow:
@@ -173,6 +244,16 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
         keep = {"id": thread.get("id"), "publishedAt": str(_published(thread))}
         return QuarantinedRow(source=self.name, row_ref=f"{ref} id={thread.get('id')}",
                               reason=reason, detail=detail, raw=raw_json(keep))  # fmt: skip
+
+
+def _cursors(bookmark: Bookmark | None, keys: list[str]) -> dict[str, str]:
+    """The per-target cursor map; an old single-timestamp bookmark holds for every target."""
+    if bookmark is None:
+        return {}
+    value = bookmark.value.strip()
+    if value.startswith("{"):
+        return {str(k): str(v) for k, v in json.loads(value).items()}
+    return dict.fromkeys(keys, value)
 
 
 def _published(thread: dict[str, Any]) -> datetime | None:
