@@ -1,13 +1,23 @@
-"""Zendesk contract fake: cursor-based incremental ticket export and ticket comments.
+"""Zendesk contract fake: incremental ticket and ticket-event exports, comments, users.
 
-Implements, as documented by Zendesk: ``GET /api/v2/incremental/tickets/cursor.json`` with
-``start_time`` (Unix seconds, first request) or ``cursor`` (``after_cursor`` of the previous
-page), ``per_page``, and a body of ``tickets``, ``after_cursor``, ``before_cursor``,
-``after_url`` and ``end_of_stream``; tickets ordered by ``updated_at``, an edited or deleted
-ticket re-exported with a later ``updated_at`` (deleted: ``status: "deleted"``).
-``GET /api/v2/tickets/{id}/comments.json`` with cursor pagination (``page[size]``,
-``page[after]``; ``meta.has_more``, ``links.next``) and ``include=users``. Basic auth
-``{email}/token:{token}``; 401 ``{"error": "Couldn't authenticate you"}`` otherwise.
+Implements, as documented by Zendesk:
+
+- ``GET /api/v2/incremental/tickets/cursor.json`` with ``start_time`` (Unix seconds, first
+  request) or ``cursor`` (``after_cursor`` of the previous page), ``per_page``, and a body of
+  ``tickets``, ``after_cursor``, ``before_cursor``, ``after_url`` and ``end_of_stream``;
+  tickets ordered by ``updated_at``, an edited or deleted ticket re-exported with a later
+  ``updated_at`` (deleted: ``status: "deleted"``).
+- ``GET /api/v2/incremental/ticket_events.json`` (time-based: ``start_time`` inclusive, pages
+  of up to 1000 events ordered by time, ``end_time``, ``next_page``, ``count``,
+  ``end_of_stream``). Each event is one ticket update with its ``child_events``; with
+  ``include=comment_events`` a comment is a child event with ``body``, ``public`` and
+  ``author_id``, without it only ``comment_present``/``comment_public``.
+- Both exports are admin-only ("Allowed for: Admins"): another user gets 403.
+- ``GET /api/v2/tickets/{id}/comments.json`` with cursor pagination (``page[size]``,
+  ``page[after]``; ``meta.has_more``, ``links.next``) and ``include=users``.
+- ``GET /api/v2/users/show_many.json?ids=1,2`` (the users found, with ``role``).
+- Basic auth ``{email}/token:{token}``; 401 ``{"error": "Couldn't authenticate you"}``
+  otherwise. An API token is the account's: any user's email goes with it.
 
 SYNTHETIC DATA: shaped from Zendesk's documented examples, written for these tests.
 """
@@ -23,15 +33,23 @@ from urllib.parse import urlencode
 
 from tests.connectors.contract.server import Reply
 
-EMAIL = "agent@example.com"
+EMAIL = "admin@example.com"  # an admin: what the incremental exports need
+AGENT_EMAIL = "agent@example.com"  # an agent: authenticated, but refused by the exports
 TOKEN = "synthetic-zendesk-token"  # noqa: S105 - a test fixture, not a secret
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 COMMENT_PAGE_MAX = 2  # the fake pages comments in twos to exercise comment paging
-AGENT, CC_USER = 9001, 9002
+AGENT, CC_USER, ADMIN = 9001, 9002, 9000
+EXPORTS = ("/api/v2/incremental/tickets/cursor.json", "/api/v2/incremental/ticket_events.json")
+FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please "
+             "contact the account owner of this help desk for further help."}  # fmt: skip
 
 
 def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _unix(value: str) -> int:
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
 def _cursor(updated: int, ticket_id: int) -> str:
@@ -39,20 +57,28 @@ def _cursor(updated: int, ticket_id: int) -> str:
 
 
 class ZendeskApp:
-    """The fake account: ``n`` synthetic tickets, two brands, a few sharing one timestamp."""
+    """The fake account: ``n`` synthetic tickets, two brands, a few sharing one timestamp.
+
+    Attributes:
+        events_page_max: Events per ticket-event export page (Zendesk: 1000).
+        users: Email of each user who can sign in, and that user's role.
+    """
 
     def __init__(self, n: int = 11) -> None:
         self.tickets: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.events_page_max = 1000
+        self.users = {EMAIL: "admin", AGENT_EMAIL: "agent"}
         self.clock = T0
         for i in range(n):
             ticket_id = 100 + i
             # Pairs of tickets share an updated_at second: the cursor must still split them.
             updated = T0 + timedelta(minutes=i // 2)
+            created = updated - timedelta(hours=1)
             self.tickets[ticket_id] = {
                 "id": ticket_id,
                 "url": f"https://example.zendesk.com/api/v2/tickets/{ticket_id}.json",
-                "created_at": _iso(updated - timedelta(hours=1)),
+                "created_at": _iso(created),
                 "updated_at": _iso(updated),
                 "type": "question",
                 "subject": f"SYNTHETIC subject {ticket_id}",
@@ -63,19 +89,24 @@ class ZendeskApp:
                 "via": {"channel": "email"},
                 "satisfaction_rating": {"score": "good" if i % 2 else "bad"},
             }
+            at = [created + timedelta(minutes=m) for m in (0, 5, 10, 15)]  # within its life
             self.comments[ticket_id] = [
-                self._comment(1, 5000 + i, f"SYNTHETIC customer text of ticket {ticket_id}", True),
-                self._comment(2, AGENT, f"AGENT-REPLY to {ticket_id}", True),
-                self._comment(3, AGENT, f"INTERNAL-NOTE on {ticket_id}", False),
-                self._comment(4, CC_USER, f"SYNTHETIC cc follow-up on {ticket_id}", True),
-            ]
+                self._comment(ticket_id, 1, 5000 + i,
+                              f"SYNTHETIC customer text of ticket {ticket_id}", True, at[0]),
+                self._comment(ticket_id, 2, AGENT, f"AGENT-REPLY to {ticket_id}", True, at[1]),
+                self._comment(ticket_id, 3, AGENT, f"INTERNAL-NOTE on {ticket_id}", False, at[2]),
+                self._comment(ticket_id, 4, CC_USER, f"SYNTHETIC cc follow-up on {ticket_id}",
+                              True, at[3]),
+            ]  # fmt: skip
         self.clock = T0 + timedelta(hours=1)
 
     @staticmethod
-    def _comment(seq: int, author: int, body: str, public: bool) -> dict[str, Any]:
-        return {"id": seq, "type": "Comment", "author_id": author, "body": body,
-                "plain_body": body, "public": public, "attachments": [],
-                "created_at": _iso(T0 + timedelta(seconds=seq))}  # fmt: skip
+    def _comment(
+        ticket_id: int, seq: int, author: int, body: str, public: bool, at: datetime
+    ) -> dict[str, Any]:
+        return {"id": ticket_id * 100 + seq, "type": "Comment", "author_id": author,
+                "body": body, "plain_body": body, "html_body": f"<p>{body}</p>",
+                "public": public, "attachments": [], "created_at": _iso(at)}  # fmt: skip
 
     # -- changes a test makes to the account -------------------------------------------
     def _touch(self, ticket_id: int) -> None:
@@ -84,36 +115,58 @@ class ZendeskApp:
 
     def edit(self, ticket_id: int, text: str) -> None:
         """The customer adds a public comment: the ticket is re-exported."""
-        self.comments[ticket_id].append(self._comment(9, 5000 + ticket_id - 100, text, True))
         self._touch(ticket_id)
+        author = self.tickets[ticket_id]["requester_id"]
+        self.comments[ticket_id].append(
+            self._comment(ticket_id, 9 + len(self.comments[ticket_id]), author, text, True,
+                          self.clock)
+        )  # fmt: skip
 
     def delete(self, ticket_id: int) -> None:
         self.tickets[ticket_id]["status"] = "deleted"
         self._touch(ticket_id)
 
     def add(self) -> int:
+        """A new ticket, created now with its first comment."""
         ticket_id = max(self.tickets) + 1
+        self.clock += timedelta(minutes=1)
         self.tickets[ticket_id] = {**self.tickets[100], "id": ticket_id,
-                                   "subject": f"SYNTHETIC subject {ticket_id}"}  # fmt: skip
-        self.comments[ticket_id] = [self._comment(1, 5000, f"SYNTHETIC new {ticket_id}", True)]
-        self._touch(ticket_id)
+                                   "subject": f"SYNTHETIC subject {ticket_id}",
+                                   "created_at": _iso(self.clock),
+                                   "updated_at": _iso(self.clock)}  # fmt: skip
+        requester = self.tickets[ticket_id]["requester_id"]
+        self.comments[ticket_id] = [
+            self._comment(ticket_id, 1, requester, f"SYNTHETIC new {ticket_id}", True, self.clock)
+        ]
         return ticket_id
 
     # -- HTTP --------------------------------------------------------------------------
     def handle(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Reply:
-        expected = base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
-        if headers.get("authorization") != f"Basic {expected}":
+        user = self._user(headers.get("authorization", ""))
+        if user is None:
             return 401, {}, {"error": "Couldn't authenticate you"}
-        if path == "/api/v2/incremental/tickets/cursor.json":
+        if path in EXPORTS and self.users[user] != "admin":
+            return 403, {}, FORBIDDEN
+        if path == EXPORTS[0]:
             return self._export(query, base)
+        if path == EXPORTS[1]:
+            return self._events(query, base)
+        if path == "/api/v2/users/show_many.json":
+            return self._users(query)
         match = re.fullmatch(r"/api/v2/tickets/(\d+)/comments\.json", path)
         if match:
             return self._comments(int(match.group(1)), query, base)
         return 404, {}, {"error": "InvalidEndpoint", "description": "Not found"}
 
+    def _user(self, authorization: str) -> str | None:
+        for email in self.users:
+            expected = base64.b64encode(f"{email}/token:{TOKEN}".encode()).decode()
+            if authorization == f"Basic {expected}":
+                return email
+        return None
+
     def _key(self, ticket: dict[str, Any]) -> tuple[int, int]:
-        updated = datetime.fromisoformat(ticket["updated_at"].replace("Z", "+00:00"))
-        return int(updated.timestamp()), ticket["id"]
+        return _unix(ticket["updated_at"]), ticket["id"]
 
     def _export(self, query: dict[str, str], base: str) -> Reply:
         per_page = min(int(query.get("per_page", 1000)), 1000)
@@ -143,6 +196,77 @@ class ZendeskApp:
             },
         )
 
+    def ticket_events(self, comment_events: bool = True) -> list[dict[str, Any]]:
+        """Every ticket update as Zendesk exports it, oldest first (derived from the state)."""
+        events = []
+        for ticket_id, ticket in self.tickets.items():
+            times = set()
+            for seq, comment in enumerate(self.comments.get(ticket_id, [])):
+                child = dict(comment, event_type="Comment", audit_id=ticket_id * 1000 + seq)
+                if not comment_events:
+                    child = {"id": comment["id"], "event_type": "Comment",
+                             "comment_present": True, "comment_public": comment["public"]}  # fmt: skip
+                children = [child]
+                if seq == 0:  # the first comment came with the ticket's creation
+                    children.insert(0, {"id": ticket_id * 1000 + 999, "event_type": "Create",
+                                        "field_name": "status", "value": "new"})  # fmt: skip
+                events.append(self._event(ticket_id * 1000 + seq, ticket_id,
+                                          comment["created_at"], comment["author_id"], children))  # fmt: skip
+                times.add(comment["created_at"])
+            if ticket["updated_at"] not in times:  # the latest update changed no comment
+                change = {"id": ticket_id * 1000 + 998, "event_type": "Change",
+                          "field_name": "status", "value": ticket["status"]}  # fmt: skip
+                events.append(self._event(ticket_id * 1000 + 997, ticket_id,
+                                          ticket["updated_at"], AGENT, [change]))  # fmt: skip
+        return sorted(events, key=lambda e: (e["timestamp"], e["id"]))
+
+    @staticmethod
+    def _event(
+        event_id: int, ticket_id: int, at: str, updater: int, children: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {"id": event_id, "ticket_id": ticket_id, "timestamp": _unix(at),
+                "created_at": at, "updater_id": updater, "via": {"channel": "email"},
+                "event_type": "Audit", "child_events": children}  # fmt: skip
+
+    def _events(self, query: dict[str, str], base: str) -> Reply:
+        if "start_time" not in query:
+            return 400, {}, {"error": "InvalidPaginationParameter",
+                             "description": "start_time is required"}  # fmt: skip
+        start = int(query["start_time"])
+        include = query.get("include", "")
+        rest = [e for e in self.ticket_events("comment_events" in include.split(","))
+                if e["timestamp"] >= start]  # fmt: skip
+        page = rest[: self.events_page_max]
+        end = page[-1]["timestamp"] if page else start
+        params = {"start_time": end, **({"include": include} if include else {})}
+        return (
+            200,
+            {},
+            {
+                "ticket_events": page,
+                "count": len(page),
+                "end_time": end,
+                "next_page": f"{base}/api/v2/incremental/ticket_events.json?{urlencode(params)}",
+                "end_of_stream": len(rest) <= self.events_page_max,
+            },
+        )
+
+    def _role(self, user_id: int) -> str | None:
+        if user_id == AGENT:
+            return "agent"
+        if user_id == ADMIN:
+            return "admin"
+        known = {t["requester_id"] for t in self.tickets.values()} | {CC_USER}
+        return "end-user" if user_id in known else None
+
+    def _users(self, query: dict[str, str]) -> Reply:
+        ids = [int(i) for i in query.get("ids", "").split(",") if i.strip()]
+        if len(ids) > 100:
+            return 400, {}, {"error": "InvalidValue", "description": "at most 100 ids"}
+        found = [{"id": i, "name": f"SYNTHETIC user {i}", "role": role}
+                 for i in ids if (role := self._role(i)) is not None]  # fmt: skip
+        return 200, {}, {"users": found}
+
     def _comments(self, ticket_id: int, query: dict[str, str], base: str) -> Reply:
         if ticket_id not in self.comments:
             return 404, {}, {"error": "RecordNotFound", "description": "Not found"}
@@ -151,8 +275,8 @@ class ZendeskApp:
         comments = self.comments[ticket_id][start : start + size]
         more = start + size < len(self.comments[ticket_id])
         authors = {c["author_id"] for c in comments}
-        users = [{"id": a, "name": f"SYNTHETIC user {a}",
-                  "role": "agent" if a == AGENT else "end-user"} for a in sorted(authors)]  # fmt: skip
+        users = [{"id": a, "name": f"SYNTHETIC user {a}", "role": self._role(a) or "end-user"}
+                 for a in sorted(authors)]  # fmt: skip
         nxt = f"{base}/api/v2/tickets/{ticket_id}/comments.json?" + urlencode(
             {"include": "users", "page[size]": size, "page[after]": start + size}
         )
