@@ -6,7 +6,9 @@ bookmark (older pages are known), then yields the reviews at or after the bookma
 in batches, each with the ``lastModified`` it covers. Nothing is yielded before the listing is
 complete: a failure mid-listing persists nothing and the next run starts from the same bookmark.
 Reviews older than a week are out of the API's reach: run at least weekly (history: the monthly
-review CSVs in the ``pubsite_prod_rev_*`` bucket, see docs/connectors.md).
+review CSVs in the ``pubsite_prod_rev_*`` bucket, see docs/connectors.md). A first run, and a
+run whose bookmark is older than that week (a missed run), may have missed reviews for good:
+the first batch says so in ``Batch.gaps`` (and the log), so that ``run.json`` records it.
 
 An edited review comes back with a later ``lastModified`` and replaces the stored one; the API
 does not report deleted reviews. The developer's reply is kept in the thread, out of the text.
@@ -17,9 +19,10 @@ block, exchanged for an access token by google-auth.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Generator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,9 @@ from connectors.schema import (
 )
 
 _SCOPE = "https://www.googleapis.com/auth/androidpublisher"
+# reviews.list: "Only reviews from last week will be returned".
+_WINDOW = timedelta(days=7)
+logger = logging.getLogger(__name__)
 
 
 class GooglePlayOptions(ApiSourceOptions):
@@ -109,6 +115,11 @@ class GooglePlayConnector:
 
     primary_key = "reviewId"
     cursor_field: str | None = "lastModified"
+    credential_role = (
+        "a Google Cloud service account with the Google Play Android Developer API enabled, "
+        "invited in Play Console (Users and permissions) with access to this app and the "
+        '"Reply to reviews" permission, as Google\'s Reply to Reviews guide asks'
+    )
 
     def __init__(
         self,
@@ -181,10 +192,17 @@ class GooglePlayConnector:
         )
         if since is not None:
             dated = [(m, r) for m, r in dated if m is not None and m >= since]
+        gap = self._gap(since)
+        if gap:
+            logger.warning(gap)
         size = self.options.batch_size
-        for start in range(0, len(dated), size):
+        for start in range(0, max(len(dated), 1 if gap else 0), size):
             chunk = dated[start : start + size]
             batch = HttpBatch(rows_read=len(chunk), pages=pages if start == 0 else 0)
+            batch.gaps, gap = ([gap] if gap else []), None
+            if not chunk:  # nothing new, but the gap must still reach the run's record
+                yield batch
+                return
             for index, (_, row) in enumerate(chunk):
                 outcome = self._item(row, f"review #{start + index}")
                 if isinstance(outcome, FeedbackItem):
@@ -195,6 +213,24 @@ class GooglePlayConnector:
             assert last is not None  # noqa: S101 - undated rows were filtered out above
             batch.bookmark = Bookmark("lastModified", last.isoformat())
             yield batch
+
+    def _gap(self, since: datetime | None) -> str | None:
+        """A ``Batch.gaps`` line when reviews older than the API's week may be lost."""
+        oldest = datetime.now(UTC) - _WINDOW
+        if since is None:
+            return (
+                f"source {self.name!r}: first run; reviews.list returns only the last 7 days, "
+                f"so reviews last changed before {oldest:%Y-%m-%d %H:%M} UTC are not read (the "
+                "monthly review CSVs in Play Console hold the history)"
+            )
+        if since < oldest:
+            return (
+                f"source {self.name!r}: the bookmark ({since.isoformat()}) is older than the 7 "
+                "days reviews.list returns (a missed run); reviews changed between it and "
+                f"{oldest:%Y-%m-%d %H:%M} UTC may be lost (run at least weekly; the monthly "
+                "review CSVs in Play Console hold them)"
+            )
+        return None
 
     def _list(self, client: HttpClient, since: datetime | None) -> tuple[list[dict[str, Any]], int]:
         """Every review on the pages down to the bookmark (newest first), and the page count."""

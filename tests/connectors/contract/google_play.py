@@ -7,7 +7,10 @@ otherwise), answering ``access_token``/``expires_in``/``token_type``.
 ``GET /androidpublisher/v3/applications/{packageName}/reviews`` with ``maxResults`` and
 ``token``, newest first, a body of ``reviews`` (``reviewId``, ``authorName``, ``comments`` with a
 ``userComment`` and an optional ``developerComment``, times as ``{seconds, nanos}``),
-``tokenPagination.nextPageToken`` and ``pageInfo``; 401 without a valid bearer token.
+``tokenPagination.nextPageToken`` and ``pageInfo``; 401 without a valid bearer token. As
+documented ("only reviews from last week will be returned"), a review modified more than 7 days
+before ``now`` is no longer listed; ``now`` is None by default (every review is listed), and
+tests that need the window set it.
 
 SYNTHETIC DATA: shaped from the Android Publisher API's documented examples, written for these
 tests; the service-account key is generated here and signs nothing else.
@@ -28,6 +31,7 @@ from tests.connectors.contract.server import Reply
 PACKAGE = "com.example.synthetic"
 ACCESS_TOKEN = "synthetic-access-token"  # noqa: S105 - a test fixture, not a secret
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+WINDOW = timedelta(days=7)  # reviews.list: "Only reviews from last week will be returned"
 
 
 def _key_json(email: str) -> tuple[str, bytes]:
@@ -57,6 +61,7 @@ class GooglePlayApp:
     def __init__(self, n: int = 11) -> None:
         self.reviews: dict[str, dict[str, Any]] = {}
         self.clock = T0 + timedelta(hours=1)
+        self.now: datetime | None = None  # the API's clock, for its 7-day window
         for i in range(n):
             self._put(f"gp:{i:03d}", T0 + timedelta(minutes=i // 2), i % 5 + 1,
                       f"SYNTHETIC title {i}\tSYNTHETIC review body {i}", reply=i % 2 == 0)  # fmt: skip
@@ -77,8 +82,9 @@ class GooglePlayApp:
         self.clock += timedelta(minutes=1)
         self._put(rid, self.clock, 2, text, reply=False)
 
-    def add(self) -> str:
-        self.clock += timedelta(minutes=1)
+    def add(self, when: datetime | None = None) -> str:
+        """Adds a review (a minute after the last change, or at ``when``); returns its id."""
+        self.clock = when or self.clock + timedelta(minutes=1)
         rid = f"gp:{len(self.reviews):03d}"
         self._put(rid, self.clock, 4, f"SYNTHETIC late review {rid}", reply=False)
         return rid
@@ -93,6 +99,10 @@ class GooglePlayApp:
             return 404, {}, {"error": {"code": 404, "message": "Package not found"}}
         ordered = sorted(self.reviews.values(), reverse=True, key=lambda r: (
             int(r["comments"][0]["userComment"]["lastModified"]["seconds"]), r["reviewId"]))  # fmt: skip
+        if self.now is not None:
+            oldest = (self.now - WINDOW).timestamp()
+            ordered = [r for r in ordered if int(
+                r["comments"][0]["userComment"]["lastModified"]["seconds"]) >= oldest]  # fmt: skip
         size = min(int(query.get("maxResults", 100)), 100)
         start = int(query.get("token") or 0)
         page = ordered[start : start + size]
