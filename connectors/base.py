@@ -8,11 +8,18 @@ Re-read items are harmless because the store upserts by item key.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from connectors.schema import FeedbackItem, QuarantinedRow
+
+# How far a bookmark may run ahead of the clock (the source's clock against ours). Never more:
+# a row written after this run with a cursor below a bookmark that raced ahead (a row dated
+# 2099, a timezone read wrong) would be skipped on every later run.
+MAX_CURSOR_SKEW = timedelta(minutes=5)
 
 
 class ConnectorError(Exception):
@@ -30,6 +37,30 @@ class Bookmark:
 
     cursor_field: str
     value: str
+
+
+def cursor_limit(now: datetime | None = None) -> datetime:
+    """The latest cursor a bookmark may hold now (``now`` + ``MAX_CURSOR_SKEW``, UTC)."""
+    return (now or datetime.now(UTC)) + MAX_CURSOR_SKEW
+
+
+def bookmark_time(bookmark: Bookmark) -> datetime | None:
+    """The time a bookmark stands at, when it is a time.
+
+    An ISO-8601 value with a zone, or a JSON token carrying one under ``"utc"`` (the SQL
+    keyset position); None for opaque tokens (vendor cursors, file manifests, id maps).
+    """
+    value = bookmark.value.strip()
+    if value.startswith("{"):
+        try:
+            value = str(json.loads(value).get("utc") or "")
+        except (ValueError, AttributeError):
+            return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
 @dataclass

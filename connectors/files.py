@@ -2,7 +2,9 @@
 
 Incremental by a cursor column (a date or timestamp): rows at or after the bookmark are read in
 cursor order. The bookmark is inclusive (>=) because many rows can share one timestamp; rows read
-twice are deduplicated by the store's upsert on the item key.
+twice are deduplicated by the store's upsert on the item key. A batch's bookmark is the cursor of
+its last row that became an item, never of a quarantined row and never beyond the clock
+(``connectors.base.cursor_limit``): one row dated 2099 must not make every later row invisible.
 
 Bad rows never fail the file: each is quarantined with a reason code (``QUARANTINE_REASONS``)
 and every good row of the same file is read. Encodings are detected per file (UTF-8 or CP949,
@@ -19,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from connectors.base import Batch, Bookmark, ConnectorError
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
 from connectors.file_options import (
     QUARANTINE_REASONS,
     SUFFIX_FORMATS,
@@ -64,6 +66,7 @@ class FileConnector:
             options.cursor_column or options.columns.updated_at or options.columns.created_at
         )
         self._label = label or options.path.name
+        self._now = now
         self._rows = RowMapper(name, options, customer_salt, ref_prefix=self._label, now=now)
 
     @property
@@ -162,16 +165,23 @@ class FileConnector:
             yield Batch(quarantined=conflicts, rows_read=len(conflicts))
         frame = frame.sort_values("_cursor", kind="stable")
         size = self.options.batch_size
+        limit = cursor_limit(self._now)
         for start in range(0, len(frame), size):
             chunk = frame.iloc[start : start + size]
             batch = Batch(rows_read=len(chunk))
-            for outcome in self._rows.to_items(chunk.to_dict("records")):
+            stored: pd.Timestamp | None = None
+            outcomes = self._rows.to_items(chunk.to_dict("records"))
+            for cursor, outcome in zip(chunk["_cursor"], outcomes, strict=True):
                 if isinstance(outcome, FeedbackItem):
                     batch.items.append(outcome)
+                    # Rows are in cursor order: the last item within the limit is the furthest
+                    # a bookmark may go. A quarantined row (dated 2099, say) never moves it.
+                    if cursor <= limit:
+                        stored = cursor
                 else:
                     batch.quarantined.append(outcome)
-            last = chunk["_cursor"].iloc[-1]
-            batch.bookmark = Bookmark(cursor_col, last.isoformat())
+            if stored is not None:
+                batch.bookmark = Bookmark(cursor_col, stored.isoformat())
             yield batch
 
     def missing_columns(self, frame: pd.DataFrame) -> list[str]:

@@ -6,12 +6,14 @@ PostgreSQL, MySQL, SQLite, ...: rows are mapped to feedback items with the same 
 Incremental by a watermark column with a primary-key tiebreak (keyset pagination): each page is
 one bounded query for the rows strictly after the last (watermark, key) handed out, in that
 order, so rows sharing one watermark value across a page or run boundary are neither skipped
-nor read twice, and nothing is held open between pages. With an edit timestamp as the
-watermark an edited row moves past the bookmark and is read again; the store keeps its latest
-version. Rows whose watermark is NULL are quarantined (``missing_date``, up to ``batch_size``
-of them) on every run, so they are not silently skipped. A watermark cannot see a row committed
-after rows with a later watermark were read (a long transaction); ``lookback_s`` re-reads that
-window on every run.
+nor read twice, and nothing is held open between pages. The saved bookmark is the position of
+the last row stored as an item (within ``connectors.base.cursor_limit``), so rows quarantined
+after it are read again next run (the quarantine keeps each once) and never push it ahead.
+With an edit timestamp as the watermark an edited row moves past the bookmark and is read
+again; the store keeps its latest version. Rows whose watermark is NULL are quarantined
+(``missing_date``, up to ``batch_size`` of them) on every run, so they are not silently
+skipped. A watermark cannot see a row committed after rows with a later watermark were read
+(a long transaction); ``lookback_s`` re-reads that window on every run.
 
 Connections are read-only where the database enforces it (PostgreSQL sessions default to
 read-only transactions, SQLite runs with ``query_only``). The URL comes from the environment
@@ -46,7 +48,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql import FromClause
 
-from connectors.base import Batch, Bookmark, ConnectorError
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
 from connectors.credentials import SecretRef
 from connectors.row_mapping import RowMapper
 from connectors.schema import FeedbackItem, raw_json
@@ -84,6 +86,7 @@ class SqlConnector:
         self.primary_key: str = key
         self.cursor_field: str | None = options.cursor_column
         self._base_dir = base_dir
+        self._now = now
         ref = options.table or "query"
         self._rows = RowMapper(name, options, customer_salt, ref_prefix=ref, now=now)
 
@@ -142,16 +145,27 @@ class SqlConnector:
                 continue
             previous = (*here, content)
             kept.append(row)
-        for outcome in self._rows.to_items(kept):
+        limit = cursor_limit(self._now)
+        stored: KeysetPosition | None = None
+        for row, outcome in zip(kept, self._rows.to_items(kept), strict=True):
             if isinstance(outcome, FeedbackItem):
                 batch.items.append(outcome)
+                # The bookmark stops at the last row stored, within the clock's limit: a
+                # quarantined row (a watermark of 2099) must not carry it past rows to come.
+                position = self._position(row)
+                if position.utc is None or datetime.fromisoformat(position.utc) <= limit:
+                    stored = position
             else:
                 batch.quarantined.append(outcome)
-        last = rows[-1]
-        utc = self._rows.one_time(last[wm_col])
-        position = KeysetPosition(last[wm_col], last[key_col], utc.isoformat() if utc else None)
-        batch.bookmark = Bookmark(wm_col, position.to_token())
-        return batch, position
+        if stored is not None:
+            batch.bookmark = Bookmark(wm_col, stored.to_token())
+        # The next page still starts after the last row handed out, whatever became of it.
+        return batch, self._position(rows[-1])
+
+    def _position(self, row: dict[str, Any]) -> KeysetPosition:
+        watermark = row[self.options.cursor_column]
+        utc = self._rows.one_time(watermark)
+        return KeysetPosition(watermark, row[self.primary_key], utc.isoformat() if utc else None)
 
     def _columns(self) -> list[str]:
         extra = {self.options.cursor_column, self.primary_key}

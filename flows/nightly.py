@@ -144,7 +144,20 @@ def ingest_task(settings: Settings, source_name: str, run_id: str) -> IngestCoun
         source_name, counts.rows_read, counts.new, counts.updated, counts.unchanged,
         counts.quarantined, counts.quarantined_new, counts.bookmark,
     )  # fmt: skip
+    for gap in counts.gaps:
+        logger.warning("%s: items may have been lost at the source: %s", source_name, gap)
+    if counts.bookmarks_held:
+        logger.warning(
+            "%s: %d batch bookmark(s) lay beyond the clock and were not saved; those rows are "
+            "read again next run (check the source's cursor column and timezone)",
+            source_name, counts.bookmarks_held,
+        )  # fmt: skip
     return counts
+
+
+def source_gaps(ingest_counts: list[IngestCounts]) -> dict[str, list[str]]:
+    """Per source, what it said may be lost beyond reach (``run.json``'s ``gaps``)."""
+    return {c.source: c.gaps for c in ingest_counts if c.gaps}
 
 
 @task(name="compute-shard", cache_policy=NO_CACHE)
@@ -332,6 +345,7 @@ def backfill_run(
             "quarantined": sum(c.quarantined for c in ingest_counts),
         },
         "sources": {c.source: vars(c) for c in ingest_counts},
+        "gaps": source_gaps(ingest_counts),
         "texts_embedded": embedded,
         "timings_s": timings,
     }
@@ -493,6 +507,7 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
             "analysed": len(analysis["items"]),
         },
         "sources": {c.source: vars(c) for c in ingest_counts},
+        "gaps": source_gaps(ingest_counts),
         "retention_deleted": retention,
         "texts_embedded": analysis["embedded"].computed if "embedded" in analysis else 0,
         "texts_classified": analysis["classified"].computed if "classified" in analysis else 0,

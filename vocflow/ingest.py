@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from connectors.base import Batch, Bookmark, Connector
+from connectors.base import Batch, Bookmark, Connector, bookmark_time, cursor_limit
 from connectors.schema import FeedbackItem, QuarantinedRow, item_key, raw_json
 from nlp.language import detect_language
 from nlp.text import content_hash, normalize_text
@@ -44,6 +45,9 @@ class IngestCounts:
         skipped_erased: Items of forgotten customers, not stored again.
         skipped_expired: Items older than the retention period, not stored.
         deleted: Stored items removed because the source reported them deleted.
+        bookmarks_held: Batches whose bookmark was not saved because it lay beyond the clock
+            (``connectors.base.cursor_limit``); their rows are read again next run.
+        gaps: What the source said may be lost beyond reach (``Batch.gaps``), each once.
     """
 
     source: str
@@ -60,6 +64,8 @@ class IngestCounts:
     skipped_erased: int = 0
     deleted: int = 0
     skipped_expired: int = 0
+    bookmarks_held: int = 0
+    gaps: list[str] = field(default_factory=list)
 
 
 def prepare_items(
@@ -145,6 +151,7 @@ def ingest_source(
     on_batch: Callable[[IngestCounts], None] | None = None,
     policy: PrivacyPolicy | None = None,
     write_lock: AbstractContextManager[Any] | None = None,
+    now: datetime | None = None,
 ) -> IngestCounts:
     """Reads a source incrementally into the store.
 
@@ -161,6 +168,7 @@ def ingest_source(
             text, no retention).
         write_lock: Held while a batch is written, when several sources are read at once
             into one store: reading overlaps, writes take turns (one DuckDB writer).
+        now: Clock for the bookmark's upper limit (tests pin it; default: the time now).
 
     Returns:
         Counts for the source.
@@ -171,7 +179,14 @@ def ingest_source(
     bookmark = Bookmark(*saved) if saved else None
     erased = erased_customers(store)
     for batch in connector.read(bookmark):
+        if batch.bookmark is not None and _beyond_clock(batch.bookmark, now):
+            # Every connector should stop short of the clock itself; this is the net under
+            # all of them. The previous bookmark stays: the next run re-reads, never skips.
+            batch.bookmark = None
+            counts.bookmarks_held += 1
+        counts.gaps.extend(gap for gap in batch.gaps if gap not in counts.gaps)
         items, empty = _admit(batch.items, policy, erased, counts)
+        items = [_clock_bound(item, now) for item in items]
         prepared = prepare_items(items, policy)
         with write_lock or nullcontext():
             upserted, quarantined_new, deleted = _persist(
@@ -196,6 +211,24 @@ def ingest_source(
         if on_batch is not None:
             on_batch(counts)
     return counts
+
+
+def _clock_bound(item: FeedbackItem, now: datetime | None) -> FeedbackItem:
+    """The item with an edit time no later than the clock.
+
+    The store keeps a version only if it is newer than the one stored, so one edit stamp days
+    ahead (a source clock off, a timezone read wrong) would hide every real edit until then.
+    Such a stamp becomes the time we read it: a later edit still wins.
+    """
+    if item.updated_at is None or item.updated_at <= cursor_limit(now):
+        return item
+    return item.model_copy(update={"updated_at": now or datetime.now(UTC)})
+
+
+def _beyond_clock(bookmark: Bookmark, now: datetime | None) -> bool:
+    """True when a bookmark is a time later than the clock allows (see ``cursor_limit``)."""
+    when = bookmark_time(bookmark)
+    return when is not None and when > cursor_limit(now)
 
 
 def _persist(
