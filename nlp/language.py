@@ -1,4 +1,4 @@
-"""Language detection from Unicode script counts (Korean, English, Japanese, Chinese).
+"""Language detection: Unicode script rules, then a packaged identifier for Latin script.
 
 Rule (per text):
 
@@ -17,14 +17,30 @@ Rule (per text):
    an English text rarely carries that much CJK.
 5. Kana anywhere (with Han) → "ja"; Han without kana or Hangul → "zh"; Han beside Hangul is
    Korean hanja and counts for Korean.
+6. Latin script goes to py3langid (langid.py's naive Bayes model, shipped inside the wheel:
+   nothing is downloaded), restricted to ``LATIN_LANGUAGES``. Short or unsure texts stay "en":
+   the identifier is only asked when the text has at least ``_MIN_WORDS`` words of two or more
+   letters once links, @mentions, #hashtags, tokens with digits and PII placeholders are
+   removed, and its answer is only taken at ``_MIN_CONFIDENCE``; otherwise "en". Customer
+   feedback in Latin script is English far more often than anything else here, and one-word
+   texts ("Excellent!", "Horrible.") read as several languages.
 
-Latin script is reported as "en": this is a script detector, not a Latin-language identifier
-(French or German text also comes out "en"); the project's corpora are Korean and English.
+Measured (AMD EPYC, 2 shared cores, 2026-12-08) on 12,000 real texts from 12 English sets in
+shared/data (tweets, product/restaurant/film reviews, banking queries, airline reviews,
+complaints): 4 came out non-English, and all 4 are in fact Spanish, Italian or Dutch tweets;
+no English text was labelled another language. py3langid without the word and confidence
+floors labelled 0.6 % of them French, German or Spanish ("Excellent product.", "Terrible
+service!"). 115 of 120 short French, German and Spanish feedback sentences (written for
+tests/nlp/test_language_latin.py: no such real set is on these machines) got their own code;
+the rest, one- or two-word texts, stayed "en". About 0.7 ms per text on those cores.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 _HANGUL_RANGES = (
     (0xAC00, 0xD7A3),  # syllables
@@ -43,6 +59,21 @@ _MIN_WEIGHT = 2.0
 _CJK_MIN_SHARE = 0.35
 
 UNDETERMINED = "und"
+
+# Latin-script languages the identifier chooses between: English (served) and the European
+# languages most often met in VoC, which are counted and reported, not analysed
+# (vocflow/analysis.py). Fewer candidates mean fewer ways to mislabel English; Italian,
+# Portuguese and Dutch are in so that they are not reported as Spanish, French or German.
+LATIN_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt", "nl")
+_MIN_WORDS = 2
+_MIN_CONFIDENCE = 0.8
+# Language is clear long before; complaints of several thousand characters cost time.
+_MAX_CHARS = 1000
+_NOISE = re.compile(
+    r"https?://\S+|www\.\S+|[@#]\w+|\S*\d\S*"
+    r"|\[(?:URL|EMAIL|IP|RRN|CARD|ACCOUNT|PHONE|NAME)\]"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _in_ranges(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
@@ -87,14 +118,41 @@ def script_weights(text: str) -> dict[str, float]:
     }
 
 
+@cache
+def _identifier() -> Any:
+    # Loaded on first use (about a second: the model is an xz-compressed array file).
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LATIN_LANGUAGES))
+    return identifier
+
+
+def latin_language(text: str) -> str:
+    """Identifies the language of a Latin-script text.
+
+    Args:
+        text: A text whose letters are mostly Latin.
+
+    Returns:
+        One of ``LATIN_LANGUAGES``; "en" for short or ambiguous texts (see the module
+        docstring).
+    """
+    words = _NOISE.sub(" ", text[:_MAX_CHARS])
+    if len(_WORD.findall(words)) < _MIN_WORDS:
+        return "en"
+    language, confidence = _identifier().classify(words)
+    return str(language) if confidence >= _MIN_CONFIDENCE else "en"
+
+
 def detect_language(text: str) -> str:
-    """Detects the language of a text from its scripts.
+    """Detects the language of a text: scripts first, then the Latin-script identifier.
 
     Args:
         text: Any text (cleaned or raw).
 
     Returns:
-        "ko", "en", "ja", "zh" or "und" (see the module docstring for the rule).
+        "ko", "ja", "zh", one of ``LATIN_LANGUAGES`` or "und" (see the module docstring).
     """
     weights = script_weights(text)
     # Han next to Hangul is hanja (Korean), next to kana it is kanji (Japanese).
@@ -109,7 +167,8 @@ def detect_language(text: str) -> str:
     cjk = [(w, s) for s, w in weights.items() if s != "latin" and w / total >= _CJK_MIN_SHARE]
     if cjk:
         return codes[max(cjk)[1]]
-    return codes[max(weights, key=lambda s: weights[s])]
+    best = codes[max(weights, key=lambda s: weights[s])]
+    return latin_language(text) if best == "en" else best
 
 
 def detect_languages(texts: Iterable[str]) -> list[str]:
@@ -119,6 +178,6 @@ def detect_languages(texts: Iterable[str]) -> list[str]:
         texts: Texts to classify.
 
     Returns:
-        One code per text, in order ("ko", "en", "ja", "zh" or "und").
+        One code per text, in order (see ``detect_language``).
     """
     return [detect_language(text) for text in texts]
