@@ -69,6 +69,7 @@ class ZendeskApp:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.events_page_max = 1000
         self.users = {EMAIL: "admin", AGENT_EMAIL: "agent"}
+        self._privacy: list[tuple[int, int, str]] = []  # (ticket, comment, when) made private
         self.clock = T0
         for i in range(n):
             ticket_id = 100 + i
@@ -121,6 +122,13 @@ class ZendeskApp:
             self._comment(ticket_id, 9 + len(self.comments[ticket_id]), author, text, True,
                           self.clock)
         )  # fmt: skip
+
+    def make_private(self, ticket_id: int, index: int) -> None:
+        """An agent makes a public comment private (an audit of its own, as in Zendesk)."""
+        comment = self.comments[ticket_id][index]
+        comment["public"] = False
+        self._touch(ticket_id)
+        self._privacy.append((ticket_id, comment["id"], self.tickets[ticket_id]["updated_at"]))
 
     def delete(self, ticket_id: int) -> None:
         self.tickets[ticket_id]["status"] = "deleted"
@@ -199,13 +207,18 @@ class ZendeskApp:
     def ticket_events(self, comment_events: bool = True) -> list[dict[str, Any]]:
         """Every ticket update as Zendesk exports it, oldest first (derived from the state)."""
         events = []
+        private = {comment for _, comment, _ in self._privacy}
         for ticket_id, ticket in self.tickets.items():
-            times = set()
+            times = {at for t, _, at in self._privacy if t == ticket_id}
             for seq, comment in enumerate(self.comments.get(ticket_id, [])):
-                child = dict(comment, event_type="Comment", audit_id=ticket_id * 1000 + seq)
+                # The Comment event keeps the comment as written; a later privacy change is
+                # an event of its own.
+                public = True if comment["id"] in private else comment["public"]
+                child = dict(comment, public=public, event_type="Comment",
+                             audit_id=ticket_id * 1000 + seq)  # fmt: skip
                 if not comment_events:
                     child = {"id": comment["id"], "event_type": "Comment",
-                             "comment_present": True, "comment_public": comment["public"]}  # fmt: skip
+                             "comment_present": True, "comment_public": public}  # fmt: skip
                 children = [child]
                 if seq == 0:  # the first comment came with the ticket's creation
                     children.insert(0, {"id": ticket_id * 1000 + 999, "event_type": "Create",
@@ -218,6 +231,10 @@ class ZendeskApp:
                           "field_name": "status", "value": ticket["status"]}  # fmt: skip
                 events.append(self._event(ticket_id * 1000 + 997, ticket_id,
                                           ticket["updated_at"], AGENT, [change]))  # fmt: skip
+        for n, (ticket_id, comment_id, at) in enumerate(self._privacy):
+            change = {"id": 8_000_000 + n, "event_type": "CommentPrivacyChange",
+                      "comment_id": comment_id, "public": False}  # fmt: skip
+            events.append(self._event(7_000_000 + n, ticket_id, at, AGENT, [change]))
         return sorted(events, key=lambda e: (e["timestamp"], e["id"]))
 
     @staticmethod
