@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -46,6 +45,8 @@ from connectors.http_signals import (
     NotFoundError,
     RefusedError,
     google_error_reason,
+    next_link,
+    parse_time,
     rate_limit_reset,
     retry_after,
     window_spent,
@@ -385,24 +386,3 @@ class HttpClient:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, _Retryable):
             self.stats.retries[error.reason] += 1
-
-
-def next_link(response: httpx.Response) -> str | None:
-    """The ``rel="next"`` URL of an RFC 8288 ``Link`` header (Freshdesk, Mastodon), if any."""
-    link = response.links.get("next")
-    return link.get("url") if link else None
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parses an API timestamp (ISO 8601 with zone, or Unix seconds) to aware UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    text = str(value).strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without a zone: {value!r}")
-    return parsed.astimezone(UTC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
@@ -25,6 +26,8 @@ __all__ = [
     "GOOGLE_QUOTA_SPENT",
     "GOOGLE_RATE_LIMITED",
     "google_error_reason",
+    "next_link",
+    "parse_time",
     "rate_limit_reset",
     "retry_after",
     "window_spent",
@@ -56,6 +59,9 @@ class NotFoundError(HttpStatusError):
 class RefusedError(HttpStatusError):
     """HTTP 401/403 (or a Google bad-key 400): the credentials, or this resource, refused."""
 
+
+# An X-RateLimit-Reset at least this large is Unix seconds (2001 on), not seconds to wait.
+_EPOCH_SECONDS = 1e9
 
 # Google APIs answer 403 (not 429) for rate limits and spent quotas, and 400 for a bad API key;
 # the reason is in the error body.
@@ -100,21 +106,25 @@ def rate_limit_reset(response: httpx.Response) -> float | None:
     """Seconds until the rate-limit window resets, from ``X-RateLimit-Reset``, if sent.
 
     Reddit sends the seconds left in the window ("Approximate number of seconds to end of
-    period"); Mastodon an ISO 8601 timestamp ("Timestamp when your rate limit will reset").
-    A timestamp is rounded up to the whole second, so that the retry never comes early.
+    period"); Mastodon an ISO 8601 timestamp ("Timestamp when your rate limit will reset");
+    some vendors Unix seconds. A time is rounded up to the whole second, so that the retry
+    never comes early.
     """
     value = (response.headers.get("X-RateLimit-Reset") or "").strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        number = float(value)
     except ValueError:
-        pass
+        number = None
+    if number is not None and number < _EPOCH_SECONDS:
+        return max(0.0, number)
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # Others (Intercom, X) send Unix seconds: a number that large is a time, not a wait.
+        when = parse_time(number if number is not None else value)
     except ValueError:
         return None
-    if when.tzinfo is None:
+    if when is None:
         return None
     return float(max(0, math.ceil((when - datetime.now(UTC)).total_seconds())))
 
@@ -130,3 +140,24 @@ def window_spent(response: httpx.Response) -> float | None:
     except ValueError:
         return None
     return rate_limit_reset(response) if remaining < 1 else None
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The ``rel="next"`` URL of an RFC 8288 ``Link`` header (Freshdesk, Mastodon), if any."""
+    link = response.links.get("next")
+    return link.get("url") if link else None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parses an API timestamp (ISO 8601 with zone, or Unix seconds) to aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {value!r}")
+    return parsed.astimezone(UTC)

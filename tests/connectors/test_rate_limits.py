@@ -62,6 +62,15 @@ def test_429_without_retry_after_waits_until_an_iso_reset_timestamp():
     assert clock.waits == [120.0]  # rounded up to the second: never retried early
 
 
+def test_a_reset_in_unix_seconds_is_a_time_not_a_wait():
+    reset = str(int((datetime.now(UTC) + timedelta(seconds=90)).timestamp()))  # Intercom, X
+    clock = FakeClock()
+    client = _client([httpx.Response(429, headers={"X-RateLimit-Reset": reset}),
+                      httpx.Response(200, json=[])], clock)  # fmt: skip
+    client.get_json("/x")
+    assert len(clock.waits) == 1 and 89 <= clock.waits[0] <= 91
+
+
 def test_retry_after_still_wins_over_the_window_reset():
     clock = FakeClock()
     headers = {"Retry-After": "7", "X-Ratelimit-Reset": "240"}
