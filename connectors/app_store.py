@@ -98,6 +98,9 @@ class AppStoreConnector:
 
     primary_key = "id"
     cursor_field: str | None = "createdDate"
+    # Apple: the Customer Support role "analyzes and responds to customer reviews"; Admin keys
+    # reach all apps. A key whose role cannot read reviews gets 403.
+    credential_role = "App Store Connect API key with the Customer Support or Admin role"
 
     def __init__(
         self,
@@ -134,7 +137,7 @@ class AppStoreConnector:
             self.name,
             (options.base_url or "https://api.appstoreconnect.apple.com").rstrip("/"),
             auth=_JwtAuth(signer, options.issuer_id),
-            credential_hint=hint,
+            credential_hint=f"{hint} (needs: {self.credential_role})",
             policy=options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -92,6 +92,8 @@ class DelightedConnector(ApiConnector[DelightedOptions]):
 
     primary_key = "id"
     cursor_field: str | None = "updated_at"
+    # Delighted has no user roles on the API: a key belongs to one project and reads it all.
+    credential_role = "Delighted project API key (a key reads only its own project)"
 
     def _client(self) -> HttpClient:
         key = self.options.api_key.resolve(self.name)
@@ -99,7 +101,9 @@ class DelightedConnector(ApiConnector[DelightedOptions]):
             self.name,
             (self.options.base_url or "https://api.delighted.com").rstrip("/"),
             auth=(key, ""),  # Delighted: the API key as user name, an empty password
-            credential_hint=f"the project's API key in {self.options.api_key.describe()}",
+            credential_hint=self.credential_hint(
+                f"the project's API key in {self.options.api_key.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -73,6 +73,8 @@ class IntercomConnector(ApiConnector[IntercomOptions]):
 
     primary_key = "id"
     cursor_field: str | None = "updated_at"
+    # Developer Hub > Authentication: the app's token can read only what its scopes allow.
+    credential_role = "Intercom app access token with the Read conversations permission"
 
     def _client(self) -> HttpClient:
         token = self.options.token.resolve(self.name)
@@ -83,7 +85,9 @@ class IntercomConnector(ApiConnector[IntercomOptions]):
                 "Authorization": f"Bearer {token}",
                 "Intercom-Version": self.options.api_version,
             },  # fmt: skip
-            credential_hint=f"the access token in {self.options.token.describe()}",
+            credential_hint=self.credential_hint(
+                f"the access token in {self.options.token.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

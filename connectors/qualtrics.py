@@ -85,6 +85,11 @@ class QualtricsConnector(ApiConnector[QualtricsOptions]):
 
     primary_key = "responseId"
     cursor_field: str | None = "continuationToken"
+    # A token acts as its user: the account needs API access, and the survey must be the
+    # user's own or shared with permission to view its results.
+    credential_role = (
+        "Qualtrics user with the Access API permission who may view the survey's results"
+    )
 
     @property
     def _exports(self) -> str:
@@ -99,7 +104,7 @@ class QualtricsConnector(ApiConnector[QualtricsOptions]):
             self.name,
             (options.base_url or f"https://{options.datacenter}.qualtrics.com").rstrip("/"),
             headers={"X-API-TOKEN": token},
-            credential_hint=f"the API token in {options.token.describe()}",
+            credential_hint=self.credential_hint(f"the API token in {options.token.describe()}"),
             policy=options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -76,6 +76,12 @@ class SurveyMonkeyConnector(ApiConnector[SurveyMonkeyOptions]):
 
     primary_key = "id"
     cursor_field: str | None = "date_modified"
+    # /details needs surveys_read; /responses/bulk returns answers only with
+    # responses_read_detail (a private app also needs a paid plan with API access).
+    credential_role = (
+        "SurveyMonkey app token with the surveys_read, responses_read and "
+        "responses_read_detail scopes"
+    )
 
     @property
     def _survey(self) -> str:
@@ -87,7 +93,9 @@ class SurveyMonkeyConnector(ApiConnector[SurveyMonkeyOptions]):
             self.name,
             (self.options.base_url or "https://api.surveymonkey.com").rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
-            credential_hint=f"the access token in {self.options.token.describe()}",
+            credential_hint=self.credential_hint(
+                f"the access token in {self.options.token.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -67,6 +67,9 @@ class TrustpilotConnector(ApiConnector[TrustpilotOptions]):
 
     primary_key = "id"
     cursor_field: str | None = "createdAt"
+    # The API is part of Trustpilot Business (the Connect module); the public reviews
+    # endpoint needs only the key, no business-user OAuth.
+    credential_role = "API key of a Trustpilot Business account with the Connect (API) module"
 
     @property
     def _path(self) -> str:
@@ -78,7 +81,9 @@ class TrustpilotConnector(ApiConnector[TrustpilotOptions]):
             self.name,
             (self.options.base_url or "https://api.trustpilot.com").rstrip("/"),
             headers={"apikey": key},
-            credential_hint=f"the API key in {self.options.api_key.describe()}",
+            credential_hint=self.credential_hint(
+                f"the API key in {self.options.api_key.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -76,6 +76,7 @@ class TypeformConnector(ApiConnector[TypeformOptions]):
 
     primary_key = "response_id"
     cursor_field: str | None = "submitted_at"
+    credential_role = "Typeform personal access token with the responses:read scope"
 
     @property
     def _path(self) -> str:
@@ -87,8 +88,9 @@ class TypeformConnector(ApiConnector[TypeformOptions]):
             self.name,
             (self.options.base_url or "https://api.typeform.com").rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
-            credential_hint=f"the personal access token in {self.options.token.describe()} "
-            "(scope responses:read)",
+            credential_hint=self.credential_hint(
+                f"the personal access token in {self.options.token.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,
