@@ -189,7 +189,12 @@ def sources_list() -> None:
 
 @sources_app.command("check")
 def sources_check(name: str) -> None:
-    """Checks that a source is reachable and correctly configured."""
+    """Checks that a source is reachable and correctly configured.
+
+    Also says what role, scope or permission the source's credential needs, when the vendor
+    has such a thing: a valid token without it is refused (or, for some vendors, silently
+    sees less), so the line is printed whether the check passed or not.
+    """
     from connectors.base import ConnectorError
     from connectors.registry import build_connector
     from vocflow.secrets import install_block_loader
@@ -197,16 +202,22 @@ def sources_check(name: str) -> None:
 
     settings = load_settings()
     install_block_loader()
+    role = ""
     try:
         source = settings.source(name)
         connector = build_connector(
             source.name, source.kind, source.options, base_dir=settings.project_root,
             customer_salt="check-only",
         )  # fmt: skip
+        role = str(getattr(connector, "credential_role", "") or "")
         console.print(f"[green]ok[/] {connector.check()}")
     except (ConnectorError, KeyError) as error:
         console.print(f"[red]error[/] {error}")
+        if role and role not in str(error):  # 401/403 messages name it already
+            console.print(f"credential needs: {role}")
         raise typer.Exit(1) from error
+    if role:
+        console.print(f"credential needs: {role}")
 
 
 def _report_file(run_id: str | None, name: str = "report.html") -> Path:
