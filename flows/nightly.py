@@ -26,7 +26,7 @@ from connectors.registry import build_connector
 from flows.params import RunParameters
 from flows.progress import progress_reporter
 from nlp.registry import build_embedder, build_sentiment, build_theme_model
-from outputs.bundle import write_bundle
+from outputs.bundle import latest_path, write_bundle
 from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
@@ -393,7 +393,13 @@ def report_task(
     )
     report = report.model_copy(update=theme_report_fields(result))  # areas, changes
     stats = report.pain_points
-    run_dir = write_bundle(report, settings.reports_path, run_json, bundle_tables(frame, report))
+    run_dir = write_bundle(
+        report,
+        settings.reports_path,
+        run_json,
+        bundle_tables(frame, report),
+        scope=params.report_scope(),
+    )
     # The bundle's Markdown, so the artifact shows the same changes since the last run.
     markdown = (run_dir / "report.md").read_text(encoding="utf-8")
     create_markdown_artifact(
@@ -495,6 +501,8 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
         "run_id": run_id,
         "vocflow_version": __version__,
         "params": params.model_dump(mode="json"),
+        # None: the full scope, reported in reports/latest/; else reports/latest-<scope>.
+        "report_scope": params.report_scope(),
         "window": {"start": analysis["since"], "end": analysis["until"]},
         "items": {
             "read": sum(c.rows_read for c in ingest_counts),
@@ -531,7 +539,9 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     timings["report"] = time.perf_counter() - started
     # run.json was written inside the report task; rewrite it with the final timings.
     run_json["report_dir"] = outcome["run_dir"]
-    _rewrite_run_json(Path(outcome["run_dir"]), settings.reports_path, run_json)
+    _rewrite_run_json(
+        Path(outcome["run_dir"]), settings.reports_path, params.report_scope(), run_json
+    )
     run_json["top"] = outcome["top"]
     run_json["emerging"] = outcome["emerging"]
     checkpoint("flow:finishing")
@@ -540,9 +550,13 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
     return run_json
 
 
-def _rewrite_run_json(run_dir: Path, reports_dir: Path, run_json: dict[str, Any]) -> None:
+def _rewrite_run_json(
+    run_dir: Path, reports_dir: Path, scope: str | None, run_json: dict[str, Any]
+) -> None:
     import json
 
     text = json.dumps(run_json, indent=2, ensure_ascii=False, default=str)
-    for folder in (run_dir, reports_dir / "latest"):
+    # latest/ is a copy of the full scope's folder; a latest-<scope> link needs no rewrite.
+    folders = [run_dir] if scope is not None else [run_dir, latest_path(reports_dir)]
+    for folder in folders:
         (folder / "run.json").write_text(text, encoding="utf-8")

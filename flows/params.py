@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -61,6 +63,28 @@ class RunParameters(BaseModel):
         if self.since and self.until and self.since > self.until:
             raise ValueError("`since` is after `until`")
         return self
+
+    def report_scope(self) -> str | None:
+        """What an ad-hoc run covers, as a folder-name suffix; None for the full scope.
+
+        ``reports/latest/`` belongs to the full scope (every source, language and the
+        configured window), the report product teams open; a run narrowed by source, language
+        or window links its report as ``reports/latest-<scope>`` instead, e.g.
+        ``latest-demo-nsmc_ko_2026-10-01..2026-10-31``.
+        """
+        parts = ["+".join(self.sources)] if self.sources else []
+        parts += ["+".join(lang.value for lang in self.languages)] if self.languages else []
+        if self.since or self.until:
+            parts.append(f"{self.since or ''}..{self.until or ''}")
+        elif self.window_days:
+            parts.append(f"last-{self.window_days}d")
+        if not parts:
+            return None
+        slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", "_".join(parts)).strip("-.") or "scope"
+        if len(slug) > 80:  # file-name limits; the hash keeps long scopes apart
+            digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+            slug = f"{slug[:71]}-{digest}"
+        return slug
 
     def window(self, default_days: int | None) -> tuple[datetime | None, datetime | None]:
         """Returns the UTC ``[start, end)`` of the analysis window (None = open)."""

@@ -106,7 +106,12 @@ def previous_headline(reports_dir: Path, report: Report) -> Headline | None:
     best: Headline | None = None
     for path in Path(reports_dir).glob(f"*/{HEADLINE_FILE}"):
         folder = path.parent.name
-        if folder == "latest" or folder.startswith(".") or folder == report.run_id:
+        # latest/ copies a run folder and latest-<scope> links to one: each run counts once.
+        if (
+            folder.startswith((".", "latest"))
+            or path.parent.is_symlink()
+            or (folder == report.run_id)
+        ):
             continue
         found = _read(path)
         if found is None or found.generated_at >= report.generated_at or found.scope != scope:

@@ -220,14 +220,14 @@ def sources_check(name: str) -> None:
         console.print(f"credential needs: {role}")
 
 
-def _report_file(run_id: str | None, name: str = "report.html") -> Path:
-    from outputs.bundle import check_run_id
+def _report_file(run_id: str | None, name: str = "report.html", scope: str | None = None) -> Path:
+    from outputs.bundle import check_run_id, latest_path
     from vocflow.settings import load_settings
 
     try:
-        folder = check_run_id(run_id) if run_id else "latest"
+        folder = check_run_id(run_id) if run_id else latest_path(Path(), scope).name
     except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="RUN_ID") from error
+        raise typer.BadParameter(str(error), param_hint="RUN_ID or --scope") from error
     path = load_settings().reports_path / folder / name
     if not path.is_file():
         console.print(f"no report {folder}/{name}: run `vocflow run`")
@@ -238,10 +238,14 @@ def _report_file(run_id: str | None, name: str = "report.html") -> Path:
 @report_app.command("latest")
 def report_latest(
     markdown: Annotated[bool, typer.Option(help="The Markdown summary instead.")] = False,
+    scope: Annotated[
+        str | None,
+        typer.Option(help="An ad-hoc run's scope (reports/latest-<scope>); default the full one."),
+    ] = None,
 ) -> None:
     """Prints the path of the latest HTML report (or of its Markdown summary)."""
     # soft_wrap: a long path must stay one line, so that scripts can use the output.
-    path = _report_file(None, "report.md" if markdown else "report.html")
+    path = _report_file(None, "report.md" if markdown else "report.html", scope)
     console.print(str(path), soft_wrap=True)
 
 

@@ -271,7 +271,8 @@ def reports_quoting(reports_dir: Path, snippets: Iterable[str]) -> list[Path]:
     if not needles or not reports_dir.is_dir():
         return []
     hits = []
-    for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
+    # A latest-<scope> link is its run folder by another name: the folder is checked itself.
+    for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir() and not p.is_symlink()):
         for name in _REPORT_TEXT_FILES:
             path = folder / name
             if path.is_file() and any(n in path.read_text(encoding="utf-8") for n in needles):
@@ -281,10 +282,20 @@ def reports_quoting(reports_dir: Path, snippets: Iterable[str]) -> list[Path]:
 
 
 def remove_report_folders(folders: Iterable[Path]) -> int:
-    """Deletes report folders; returns how many were removed."""
+    """Deletes report folders, and the ``latest-<scope>`` links left pointing at none.
+
+    Returns:
+        How many folders were removed.
+    """
     removed = 0
+    parents: set[Path] = set()
     for folder in folders:
-        if folder.is_dir():
+        if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder)
+            parents.add(folder.parent)
             removed += 1
+    for parent in parents:
+        for link in parent.glob("latest-*"):
+            if link.is_symlink() and not link.exists():
+                link.unlink()
     return removed

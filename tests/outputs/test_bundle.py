@@ -66,3 +66,35 @@ def test_bad_run_id_rejected(sample_report: Report, tmp_path: Path, run_id: str)
 
 def test_good_run_id_accepted() -> None:
     assert check_run_id("2026-11-23T02:00:00Z_abc") == "2026-11-23T02:00:00Z_abc"
+
+
+def test_an_ad_hoc_run_links_its_scope_and_leaves_latest_alone(
+    sample_report: Report, tmp_path: Path
+) -> None:
+    write_bundle(sample_report, tmp_path, {"n": 1})
+    nightly_html = (tmp_path / "latest" / "report.html").read_bytes()
+    adhoc = sample_report.model_copy(update={"run_id": "adhoc"})
+    run_dir = write_bundle(adhoc, tmp_path, {"n": 2}, scope="demo-nsmc_ko")
+    assert json.loads((tmp_path / "latest" / "run.json").read_text()) == {"n": 1}
+    assert (tmp_path / "latest" / "report.html").read_bytes() == nightly_html
+    link = tmp_path / "latest-demo-nsmc_ko"
+    assert link.is_symlink() and link.resolve() == run_dir.resolve()
+    assert json.loads((link / "run.json").read_text()) == {"n": 2}
+    # The next run of that scope moves the link; the older run's folder stays.
+    again = sample_report.model_copy(update={"run_id": "adhoc-2"})
+    write_bundle(again, tmp_path, {"n": 3}, scope="demo-nsmc_ko")
+    assert link.resolve() == (tmp_path / "adhoc-2").resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [sample_report.run_id, "adhoc", "adhoc-2", "latest", "latest-demo-nsmc_ko"]
+    )
+
+
+@pytest.mark.parametrize("scope", ["", "../up", ".hidden", "a/b"])
+def test_unsafe_scope_rejected(sample_report: Report, tmp_path: Path, scope: str) -> None:
+    with pytest.raises(ValueError, match="unsafe report scope"):
+        write_bundle(sample_report, tmp_path, {}, scope=scope)
+
+
+def test_run_ids_that_look_like_latest_links_are_rejected() -> None:
+    with pytest.raises(ValueError, match="unsafe run_id"):
+        check_run_id("latest-demo")
