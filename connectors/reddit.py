@@ -29,7 +29,7 @@ import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
-from connectors.base import Batch, Bookmark, ConnectorError
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
 from connectors.credentials import SecretRef
 from connectors.http import ApiConnector, HttpBatch, HttpClient
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
@@ -194,6 +194,9 @@ class RedditConnector(ApiConnector[RedditOptions]):
         """One query's posts, oldest first, in batches; each carries the whole cursor map."""
         ordered = sorted(posts, key=lambda p: (_created(p), str(p.get("name"))))
         size = self.options.batch_size
+        # A post dated past the clock (now + skew) is stored but never becomes the cursor: the
+        # posts made after this run would sort below it and never be read.
+        limit = cursor_limit()
         for start in range(0, len(ordered), size):
             chunk = ordered[start : start + size]
             batch = HttpBatch(pages=pages if start == 0 else 0)
@@ -211,8 +214,9 @@ class RedditConnector(ApiConnector[RedditOptions]):
                     batch.items.append(outcome)
                 else:
                     batch.quarantined.append(outcome)
-            if chunk:
-                cursors = {**cursors, query: _created(chunk[-1]).isoformat()}
+            last = max((_created(p) for p in chunk if _created(p) <= limit), default=None)
+            if last is not None:
+                cursors = {**cursors, query: last.isoformat()}
                 batch.bookmark = Bookmark("created_utc", json.dumps(cursors, sort_keys=True))
             yield batch
 

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from connectors.api_options import ApiSourceOptions
-from connectors.base import Batch, Bookmark, ConnectorError
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
 from connectors.credentials import SecretRef
 from connectors.http import (
     ApiConnector,
@@ -180,6 +180,9 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
         dated = sorted(((_published(t), t) for t in threads.values()),
                        key=lambda pair: (pair[0] or _EPOCH, str(pair[1].get("id"))))  # fmt: skip
         size = self.options.batch_size
+        # A comment dated past the clock (now + skew) is stored but never becomes the cursor:
+        # the comments published after this run would sort below it and never be read.
+        limit = cursor_limit()
         for start in range(0, len(dated), size):
             chunk = dated[start : start + size]
             batch = HttpBatch(rows_read=len(chunk), pages=pages if start == 0 else 0)
@@ -189,7 +192,7 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
                     batch.items.append(outcome)
                 else:
                     batch.quarantined.append(outcome)
-            last = max((when for when, _ in chunk if when is not None), default=None)
+            last = max((w for w, _ in chunk if w is not None and w <= limit), default=None)
             if last is not None:
                 cursors = {**cursors, key: last.isoformat()}
                 batch.bookmark = Bookmark("publishedAt", json.dumps(cursors, sort_keys=True))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +124,15 @@ def test_reddit_first_run_of_a_busy_query_says_the_listing_cap_cut_it(rd):
     assert sum(len(b.items) for b in batches) == 1000
     gaps = [g for b in batches for g in b.gaps]
     assert len(gaps) == 1 and "about 1000 posts" in gaps[0] and "its first post" in gaps[0]
+
+
+def test_reddit_a_post_dated_in_the_future_does_not_move_the_cursor_past_now(rd, store):
+    app, server = rd
+    app.add(when=datetime(2099, 1, 1, tzinfo=UTC))  # a clock gone wrong
+    connector = _reddit(server.url, ["Acme"])
+    assert ingest_source(connector, store, "run-1").new == 5
+    saved = store.get_bookmark("rd")
+    assert saved is not None and json.loads(saved[1])["Acme"] < "2099"
+    later = app.add()
+    assert ingest_source(connector, store, "run-2").new == 1
+    assert later in _stored(store, "rd")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +148,15 @@ def test_youtube_check_passes_over_a_video_without_comments(yt):
 
 def test_youtube_credential_role_names_the_api_to_enable():
     assert "YouTube Data API v3" in YouTubeConnector.credential_role
+
+
+def test_youtube_a_comment_dated_in_the_future_does_not_move_the_cursor_past_now(yt, store):
+    app, server = yt
+    app.add(youtube.VIDEO, when=datetime(2099, 1, 1, tzinfo=UTC))  # a clock gone wrong
+    connector = _youtube(server.url, video_ids=[youtube.VIDEO])
+    assert ingest_source(connector, store, "run-1").new == 12
+    saved = store.get_bookmark("yt")
+    assert saved is not None and json.loads(saved[1])[youtube.VIDEO] < "2099"
+    later = app.add(youtube.VIDEO)  # published after every real comment of run 1
+    assert ingest_source(connector, store, "run-2").new == 1
+    assert later in _stored(store, "yt")
