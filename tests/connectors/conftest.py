@@ -1,10 +1,18 @@
 import itertools
+import os
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from tests.postgres import PostgresServer, start_or_fail
+
+# Property tests (test_no_silent_loss.py): a bounded default for CI, more examples on demand
+# with VOCFLOW_HYPOTHESIS_PROFILE=thorough.
+settings.register_profile("ci", max_examples=20, deadline=None)
+settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("VOCFLOW_HYPOTHESIS_PROFILE", "ci"))
 
 _databases = itertools.count()
 

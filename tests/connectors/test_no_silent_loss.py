@@ -342,7 +342,7 @@ steps = st.lists(
 
 
 @pytest.mark.parametrize("kind", ["file", "sql", "objectstore"])
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(plan=steps, batch_size=st.integers(1, 4))
 def test_every_served_row_is_stored_or_quarantined_once(
     kind: str, plan: list[Step], batch_size: int
