@@ -160,8 +160,7 @@ class GooglePlayConnector:
             self.name,
             (self.options.base_url or "https://androidpublisher.googleapis.com").rstrip("/"),
             auth=_ServiceAccountAuth(self.name, credentials, str(info.get("token_uri")), hint),
-            credential_hint=f"{hint} and that the service account has access to the app in "
-            "Play Console",
+            credential_hint=f"{hint} (needs: {self.credential_role})",
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -88,8 +88,8 @@ class MastodonConnector(ApiConnector[MastodonOptions]):
     primary_key = "id"
     cursor_field: str | None = "id"
     credential_role = (
-        "none where tag timelines are public; where the instance requires login for them, an "
-        "access token of an app on that instance with the read:statuses scope"
+        "an access token of an app on that instance with the read:statuses scope, only where "
+        "the instance requires login for tag timelines (public by default)"
     )
 
     def _client(self) -> HttpClient:
@@ -103,7 +103,7 @@ class MastodonConnector(ApiConnector[MastodonOptions]):
             self.name,
             (options.base_url or options.instance).rstrip("/"),
             headers=headers,
-            credential_hint=hint,
+            credential_hint=self.credential_hint(hint),
             policy=options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

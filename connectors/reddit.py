@@ -138,7 +138,7 @@ class RedditConnector(ApiConnector[RedditOptions]):
             (options.base_url or "https://oauth.reddit.com").rstrip("/"),
             auth=_AppOnlyAuth(self.name, options, secret, hint),
             headers={"User-Agent": options.user_agent},
-            credential_hint=hint,
+            credential_hint=self.credential_hint(hint),
             policy=options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

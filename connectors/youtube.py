@@ -96,7 +96,9 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
             (self.options.base_url or "https://www.googleapis.com").rstrip("/"),
             # The key goes in a header, not the URL, so that it never lands in logs.
             headers={"X-Goog-Api-Key": key},
-            credential_hint=f"the API key in {self.options.api_key.describe()}",
+            credential_hint=self.credential_hint(
+                f"the API key in {self.options.api_key.describe()}"
+            ),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

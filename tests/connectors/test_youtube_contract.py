@@ -70,7 +70,7 @@ def test_youtube_skips_a_video_it_cannot_read_and_reads_the_others(yt, video, re
 def test_youtube_a_refused_key_still_fails_the_source(yt, monkeypatch):
     _, server = yt
     monkeypatch.setenv("YOUTUBE_API_KEY", "wrong-key")
-    with pytest.raises(ConnectorError, match="refused the credentials"):
+    with pytest.raises(ConnectorError, match="refused the credentials.*needs: an API key"):
         list(_youtube(server.url, video_ids=[youtube.NO_COMMENTS, youtube.VIDEO]).read(None))
 
 
