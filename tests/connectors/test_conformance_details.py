@@ -146,7 +146,8 @@ def test_not_json_is_retried_and_other_4xx_fail_at_once():
 def test_connect_failure_mid_stream_is_retried(monkeypatch):
     monkeypatch.setenv("ZENDESK_API_TOKEN", zendesk.TOKEN)
     with ContractServer(zendesk.ZendeskApp()) as server:
-        server.inject(Fault("drop", path="/api/v2/tickets/101/comments.json"))
+        # The first run reads comments from the ticket-event export (no call per ticket).
+        server.inject(Fault("drop", path="/api/v2/incremental/ticket_events.json"))
         connector = _zendesk(server.url)
         items = [i for b in connector.read(None) for i in b.items]
     assert len(items) == 11
