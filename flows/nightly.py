@@ -31,7 +31,14 @@ from outputs.report import build_report
 from outputs.tables import pain_points_frame
 from vocflow import __version__
 from vocflow.alerts import alerts_markdown, emerging_alerts
-from vocflow.analysis import StepCount, classify_items, embed_backlog, embed_items, fit_themes
+from vocflow.analysis import (
+    StepCount,
+    classify_items,
+    embed_backlog,
+    embed_items,
+    fit_themes,
+    unserved_languages,
+)
 from vocflow.calibration import auto_calibrate, with_calibration
 from vocflow.clause_store import clause_version, theme_mention_sentiment
 from vocflow.erasure import apply_retention
@@ -521,6 +528,13 @@ def nightly(params: RunParameters | None = None) -> dict[str, Any]:
         "texts_classified": analysis["classified"].computed if "classified" in analysis else 0,
         "timings_s": timings,
     }
+    with Store.open(settings) as store:  # stored, never analysed as another language
+        run_json["unserved_languages"] = unserved_languages(
+            store, settings.analysis.languages, since=analysis["since"],
+            until=analysis["until"], sources=params.sources or None,
+        )  # fmt: skip
+    if run_json["unserved_languages"]:
+        logger.warning("not analysed, language not served: %s", run_json["unserved_languages"])
     if analysis["items"].empty:
         logger.warning("no items in the analysis window: nothing to report")
         with Store.open(settings) as store:

@@ -175,6 +175,25 @@ def analysis_notes(
     return notes
 
 
+def unserved_note(counts: Mapping[str, int] | None) -> list[str]:
+    """The method note on items left out for their language (``run.json``'s count).
+
+    Args:
+        counts: Language -> items stored in the window but not analysed (e.g. {"fr": 12}).
+
+    Returns:
+        One sentence, or none when every item was in a served language.
+    """
+    if not counts:
+        return []
+    listed = ", ".join(f"{language} {n}" for language, n in counts.items())
+    return [
+        f"Not analysed: {sum(counts.values())} items in languages the models do not serve "
+        f"({listed}; und = undetermined). They are stored and counted, not scored or themed "
+        "as another language."
+    ]
+
+
 def build_report(
     items: pd.DataFrame,
     themes: list[ThemeInfo],
@@ -259,7 +278,9 @@ def build_report(
     )  # fmt: skip
     n = len(items)
     outliers = int((items["theme_id"] == -1).sum()) if n else 0
-    notes = method_notes(min_scored, n_boot)
+    notes = method_notes(min_scored, n_boot) + unserved_note(
+        (run_summary or {}).get("unserved_languages")
+    )
     shown = {
         name
         for name, present in (

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -246,3 +248,44 @@ def fit_themes(
         )
     columns = ["theme_id", "label", "keywords", "size", "centroid"]
     return result, pd.DataFrame(rows, columns=columns)
+
+
+def unserved_languages(
+    store: Store,
+    served: Sequence[str],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sources: Sequence[str] | None = None,
+) -> dict[str, int]:
+    """Counts the items of a window in languages the models do not serve.
+
+    They are stored, but never embedded, classified or themed (``Store.load_items`` selects
+    the served languages only): this count is what the run summary and the report say about
+    them, instead of analysing French or German as English.
+
+    Args:
+        store: The store.
+        served: Languages analysed (``analysis.languages``).
+        since: Inclusive lower bound on ``created_at``.
+        until: Exclusive upper bound on ``created_at``.
+        sources: Only these sources (all when None).
+
+    Returns:
+        Language code ("fr", "de", "und" for undetermined...) -> items, largest first.
+    """
+    where: list[str] = ["language NOT IN (SELECT unnest(?))"]
+    params: list[Any] = [list(served)]
+    for clause, value in (("created_at >= ?", since), ("created_at < ?", until)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    if sources:
+        where.append("source IN (SELECT unnest(?))")
+        params.append(list(sources))
+    rows = store.con.execute(
+        f"SELECT language, count(*) FROM items WHERE {' AND '.join(where)} "
+        "GROUP BY language ORDER BY 2 DESC, 1",
+        params,
+    ).fetchall()
+    return {str(language): int(count) for language, count in rows}
