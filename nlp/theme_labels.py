@@ -9,11 +9,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nlp.redact import PII_KINDS
 from nlp.tokenize import PHRASE_BREAK, ThemeTokenizer
 
 LABEL_SEPARATOR = " · "
 
 _NON_WORD_RE = re.compile(r"[\W_]+")
+# The placeholders ``nlp.redact`` puts where it removed PII ("[PHONE]", "[NAME]", …).
+_PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(PII_KINDS) + r")\]")
 
 
 def word_key(word: str) -> str:
@@ -139,6 +142,36 @@ def is_quotable(text: str, min_words: int = 3, max_chars: int = 600) -> bool:
     return len(text.split()) >= min_words and len(text) <= max_chars
 
 
+def has_redaction(text: str) -> bool:
+    """Says whether a text carries a PII placeholder left by ``nlp.redact`` (``[PHONE]`` …).
+
+    Args:
+        text: Document text (already redacted).
+
+    Returns:
+        True when any ``[KIND]`` placeholder of ``PII_KINDS`` occurs in it.
+    """
+    return _PLACEHOLDER_RE.search(text) is not None
+
+
+def quote_tier(text: str) -> int:
+    """Rank of a text as a quote candidate, 0 best; lower tiers are tried first.
+
+    0: quotable and without a PII placeholder; 1: quotable but redacted ("call me on
+    [PHONE]" reads as a redaction, not as the customer's point, and a report full of
+    placeholders looks broken); 2 and 3: not quotable (``is_quotable``), without and with a
+    placeholder. Readability comes first: a redacted sentence says more than a 2-word
+    fragment.
+
+    Args:
+        text: Document text.
+
+    Returns:
+        0, 1, 2 or 3.
+    """
+    return 2 * (not is_quotable(text)) + has_redaction(text)
+
+
 def select_representatives(
     member_idx: np.ndarray,
     embeddings: np.ndarray,
@@ -151,9 +184,11 @@ def select_representatives(
     """Chooses ``k`` central yet diverse documents of one theme by maximal marginal relevance.
 
     Relevance is the cosine to the theme centroid; each pick maximises
-    ``λ·relevance − (1−λ)·max cosine to the picks so far``. Quotable texts (see
-    ``is_quotable``) are tried first and the rest only fill up; texts whose normalised form
-    was already picked, or whose cosine to a pick is ≥ ``duplicate_cosine``, are skipped.
+    ``λ·relevance − (1−λ)·max cosine to the picks so far``. Candidates are tried tier by
+    tier (``quote_tier``: quotable texts without a PII placeholder first, then redacted ones,
+    then the unquotable), so a placeholder is quoted only where the theme offers no clean
+    text, whatever the embedding kernels made central. Texts whose normalised form was
+    already picked, or whose cosine to a pick is ≥ ``duplicate_cosine``, are skipped.
     Only the ``pool_size`` most central members are considered, which keeps large themes cheap
     and the quotes on topic.
 
@@ -177,11 +212,12 @@ def select_representatives(
     relevance = vectors @ centroid
     # Stable sort so that ties keep document order (determinism).
     pool = np.argsort(-relevance, kind="stable")[:pool_size]
-    quotable = [p for p in pool if is_quotable(texts[member_idx[p]])]
-    rest = [p for p in pool if not is_quotable(texts[member_idx[p]])]
+    tiers: list[list[int]] = [[] for _ in range(4)]
+    for p in pool:
+        tiers[quote_tier(texts[member_idx[p]])].append(int(p))
     picked: list[int] = []
     picked_keys: set[str] = set()
-    for candidates in (quotable, rest):
+    for candidates in tiers:
         remaining = list(candidates)
         while remaining and len(picked) < k:
             if picked:

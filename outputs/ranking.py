@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from nlp.theme_labels import has_redaction
 from outputs import metrics
 from outputs.churn import ChurnLift
 from outputs.followup import is_detractor
@@ -106,11 +107,18 @@ def _quotes(
     own = set(theme_items["item_key"])
     keys = [k for k in dict.fromkeys(wanted) if k in own][:limit]
     if len(keys) < limit:
-        # Fill with the theme's own items, negative first, so every card still shows
-        # evidence. The order is deterministic.
+        # Fill with the theme's own items, so every card still shows evidence: texts without
+        # a PII placeholder first (the same rule as nlp.theme_labels.select_representatives),
+        # then negative first. The order is deterministic.
         rest = theme_items[~theme_items["item_key"].isin(keys)]
-        order = rest.assign(_neg=rest["sentiment"] != "negative").sort_values(["_neg", "item_key"])
+        redacted = [has_redaction(str(by_key.loc[k, "text"])) for k in rest["item_key"]]
+        order = rest.assign(_red=redacted, _neg=rest["sentiment"] != "negative").sort_values(
+            ["_red", "_neg", "item_key"]
+        )
         keys += order["item_key"].head(limit - len(keys)).tolist()
+    # The first quote is the theme's example (the Markdown table, pain_points.csv): a clean
+    # one leads whenever there is one; sorted() is stable, so the picks keep their order.
+    keys = sorted(keys, key=lambda k: has_redaction(str(by_key.loc[k, "text"])))
     quotes = []
     for key in keys:
         row = by_key.loc[key]
