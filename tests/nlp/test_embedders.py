@@ -179,3 +179,29 @@ def test_multilingual_packaged_embedders(name: str, model_id: str, dim: int) -> 
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
     assert out[0] @ out[1] > out[0] @ out[2]
     assert embedder.embed([]).shape == (0, dim)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_e5_onnx_ranks_meanings_alike_at_either_precision(
+    precision: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Relative properties only: which pair is closer holds on any CPU's kernels, where an
+    # absolute cosine tuned on one machine would not (issue 16).
+    pytest.importorskip("onnxruntime")
+    from nlp.registry import build_embedder
+
+    cache = tmp_path_factory.mktemp(f"e5-{precision}")
+    embedder = build_embedder("e5-onnx", {"precision": precision, "cache_dir": str(cache)})
+    texts = [
+        "배송이 너무 늦어요",
+        "배달이 정말 느렸어요",
+        "화면 색감이 예뻐요",
+        "Delivery was very late",
+    ]
+    out = embedder.embed(texts)
+    assert out.shape == (4, 384) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    assert out[0] @ out[1] > out[0] @ out[2]
+    assert out[0] @ out[3] > out[2] @ out[3]  # same meaning across languages
+    assert embedder.model_id.startswith(f"e5-onnx-{precision}-")
