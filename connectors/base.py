@@ -63,6 +63,25 @@ def bookmark_time(bookmark: Bookmark) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
+def target_cursors(bookmark: Bookmark | None, targets: list[str]) -> dict[str, str]:
+    """The per-target cursor map of a bookmark (videos, queries, tags: one cursor each).
+
+    A source that reads several targets keeps one cursor per target in a JSON map, so that a
+    target added later is read from its own start. An older single-value bookmark holds for
+    every target.
+
+    Args:
+        bookmark: The saved bookmark, or None on a first run.
+        targets: The source's targets now (for an old single-value bookmark).
+    """
+    if bookmark is None:
+        return {}
+    value = bookmark.value.strip()
+    if value.startswith("{"):
+        return {str(k): str(v) for k, v in json.loads(value).items()}
+    return dict.fromkeys(targets, value)
+
+
 @dataclass
 class Batch:
     """Items read from a source in one step.

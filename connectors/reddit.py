@@ -29,7 +29,7 @@ import httpx
 from pydantic import Field, ValidationError
 
 from connectors.api_options import ApiSourceOptions
-from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit, target_cursors
 from connectors.credentials import SecretRef
 from connectors.http import ApiConnector, HttpBatch, HttpClient
 from connectors.schema import Channel, FeedbackItem, QuarantinedRow, hash_customer, raw_json
@@ -168,7 +168,7 @@ class RedditConnector(ApiConnector[RedditOptions]):
 
     def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
         """Yields, query by query, posts created at or after its cursor, oldest first."""
-        cursors = _cursors(bookmark, self.options.queries)
+        cursors = target_cursors(bookmark, self.options.queries)
         client = self._client()
         yielded: set[str] = set()
         try:
@@ -287,16 +287,6 @@ class RedditConnector(ApiConnector[RedditOptions]):
         keep = {k: post.get(k) for k in ("name", "created_utc", "title", "subreddit")}
         return QuarantinedRow(source=self.name, row_ref=f"{ref} id={post.get('name')}",
                               reason=reason, detail=detail, raw=raw_json(keep))  # fmt: skip
-
-
-def _cursors(bookmark: Bookmark | None, queries: list[str]) -> dict[str, str]:
-    """The per-query cursor map; an old single-timestamp bookmark holds for every query."""
-    if bookmark is None:
-        return {}
-    value = bookmark.value.strip()
-    if value.startswith("{"):
-        return {str(k): str(v) for k, v in json.loads(value).items()}
-    return dict.fromkeys(queries, value)
 
 
 def _created(post: dict[str, Any]) -> datetime:

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from connectors.api_options import ApiSourceOptions
-from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit
+from connectors.base import Batch, Bookmark, ConnectorError, cursor_limit, target_cursors
 from connectors.credentials import SecretRef
 from connectors.http import (
     ApiConnector,
@@ -139,7 +139,7 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
     def read(self, bookmark: Bookmark | None) -> Iterator[Batch]:
         """Yields, video by video, the comments published at or after its cursor, oldest first."""
         targets = self._targets()
-        cursors = _cursors(bookmark, [key for key, _ in targets])
+        cursors = target_cursors(bookmark, [key for key, _ in targets])
         client = self._client()
         try:
             for key, target in targets:
@@ -249,16 +249,6 @@ class YouTubeConnector(ApiConnector[YouTubeOptions]):
         keep = {"id": thread.get("id"), "publishedAt": str(_published(thread))}
         return QuarantinedRow(source=self.name, row_ref=f"{ref} id={thread.get('id')}",
                               reason=reason, detail=detail, raw=raw_json(keep))  # fmt: skip
-
-
-def _cursors(bookmark: Bookmark | None, keys: list[str]) -> dict[str, str]:
-    """The per-target cursor map; an old single-timestamp bookmark holds for every target."""
-    if bookmark is None:
-        return {}
-    value = bookmark.value.strip()
-    if value.startswith("{"):
-        return {str(k): str(v) for k, v in json.loads(value).items()}
-    return dict.fromkeys(keys, value)
 
 
 def _published(thread: dict[str, Any]) -> datetime | None:
