@@ -8,7 +8,8 @@ erasure, calibration, actions) write their SQL once, in DuckDB's dialect, agains
 differences handled here and nowhere else:
 
 * parameters: ``?`` becomes ``%s`` (and a literal ``%`` becomes ``%%``);
-* ``x IN (SELECT unnest(?))`` with a list parameter becomes ``x = ANY(%s)``;
+* ``x IN (SELECT unnest(?))`` with a list parameter becomes ``x = ANY(%s)``, and
+  ``x NOT IN (SELECT unnest(?))`` becomes ``x <> ALL(%s)``;
 * types: ``BLOB`` -> ``BYTEA``, ``FLOAT`` -> ``REAL`` (4 bytes, as in DuckDB), ``DOUBLE`` ->
   ``DOUBLE PRECISION``, ``JSON`` -> ``TEXT`` (the store keeps JSON as text it parses itself;
   DuckDB returns JSON columns as strings too);
@@ -58,6 +59,9 @@ def redact_url(url: str) -> str:
 
 # -- SQL translation ------------------------------------------------------------------------------
 _UNNEST_IN = re.compile(r"\bIN\s*\(\s*SELECT\s+unnest\s*\(\s*\?\s*\)\s*\)", re.IGNORECASE)
+_UNNEST_NOT_IN = re.compile(
+    r"\bNOT\s+IN\s*\(\s*SELECT\s+unnest\s*\(\s*\?\s*\)\s*\)", re.IGNORECASE
+)
 _TYPES = (
     (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
     (re.compile(r"\bFLOAT\b", re.IGNORECASE), "REAL"),
@@ -78,6 +82,7 @@ def to_postgres(sql: str, with_params: bool = True) -> str:
 
     ``INSERT OR REPLACE`` is left to ``PostgresConnection`` (it needs the table's key).
     """
+    sql = _UNNEST_NOT_IN.sub("<> ALL(?)", sql)  # before IN: "NOT = ANY" is no SQL
     sql = _UNNEST_IN.sub("= ANY(?)", sql)
     for pattern, replacement in _TYPES:
         sql = pattern.sub(replacement, sql)

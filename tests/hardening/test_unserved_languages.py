@@ -9,6 +9,7 @@ import pandas as pd
 
 from connectors.files import FileConnector, FileSourceOptions
 from outputs.analytics import unserved_note
+from tests.store_targets import postgres_store_server, store_target  # noqa: F401
 from vocflow.analysis import unserved_languages
 from vocflow.ingest import ingest_source
 from vocflow.store import Store
@@ -37,8 +38,11 @@ def _ingest(tmp_path: Path, store: Store) -> None:
     ingest_source(FileConnector("mixed", options, "salt", now=NOW), store, "run-1")
 
 
-def test_unserved_languages_are_stored_counted_and_left_out(tmp_path: Path) -> None:
-    with Store(tmp_path / "store.duckdb") as store:
+def test_unserved_languages_are_stored_counted_and_left_out(
+    tmp_path: Path,
+    store_target: Path | str,  # noqa: F811 - the fixture imported above (DuckDB, PostgreSQL)
+) -> None:
+    with Store(store_target) as store:
         _ingest(tmp_path, store)
         since = datetime(2026, 11, 15, tzinfo=UTC)
         served = ["ko", "en"]

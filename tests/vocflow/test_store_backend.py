@@ -17,6 +17,8 @@ def test_duckdb_sql_is_rewritten_for_postgres() -> None:
     assert to_postgres(sql) == (
         "SELECT x FROM t WHERE a = %s AND b = ANY(%s) AND c LIKE 'p%%' AND d::REAL[] IS NOT NULL"
     )
+    negated = "SELECT x FROM t WHERE a NOT IN (SELECT unnest(?)) AND b IN (SELECT unnest(?))"
+    assert to_postgres(negated) == "SELECT x FROM t WHERE a <> ALL(%s) AND b = ANY(%s)"
     ddl = "CREATE TABLE IF NOT EXISTS t (v BLOB, s DOUBLE, k JSON, p FLOAT[], q DOUBLE PRECISION)"
     assert to_postgres(ddl, with_params=False) == (
         "CREATE TABLE IF NOT EXISTS t (v BYTEA, s DOUBLE PRECISION, k TEXT, p REAL[], "
