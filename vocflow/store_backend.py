@@ -59,9 +59,7 @@ def redact_url(url: str) -> str:
 
 # -- SQL translation ------------------------------------------------------------------------------
 _UNNEST_IN = re.compile(r"\bIN\s*\(\s*SELECT\s+unnest\s*\(\s*\?\s*\)\s*\)", re.IGNORECASE)
-_UNNEST_NOT_IN = re.compile(
-    r"\bNOT\s+IN\s*\(\s*SELECT\s+unnest\s*\(\s*\?\s*\)\s*\)", re.IGNORECASE
-)
+_UNNEST_NOT_IN = re.compile(r"\bNOT\s+IN\s*\(\s*SELECT\s+unnest\s*\(\s*\?\s*\)\s*\)", re.IGNORECASE)
 _TYPES = (
     (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
     (re.compile(r"\bFLOAT\b", re.IGNORECASE), "REAL"),
