@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient, parse_time
+from connectors.http import HttpBatch, HttpClient, credential_hint, parse_time
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -137,7 +137,7 @@ class AppStoreConnector:
             self.name,
             (options.base_url or "https://api.appstoreconnect.apple.com").rstrip("/"),
             auth=_JwtAuth(signer, options.issuer_id),
-            credential_hint=f"{hint} (needs: {self.credential_role})",
+            credential_hint=credential_hint(hint, self.credential_role),
             policy=options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

@@ -35,7 +35,7 @@ from pydantic import Field, ValidationError
 from connectors.api_options import ApiSourceOptions
 from connectors.base import Batch, Bookmark, ConnectorError
 from connectors.credentials import SecretRef
-from connectors.http import HttpBatch, HttpClient
+from connectors.http import HttpBatch, HttpClient, credential_hint
 from connectors.schema import (
     Channel,
     FeedbackItem,
@@ -160,7 +160,7 @@ class GooglePlayConnector:
             self.name,
             (self.options.base_url or "https://androidpublisher.googleapis.com").rstrip("/"),
             auth=_ServiceAccountAuth(self.name, credentials, str(info.get("token_uri")), hint),
-            credential_hint=f"{hint} (needs: {self.credential_role})",
+            credential_hint=credential_hint(hint, self.credential_role),
             policy=self.options.retry.policy(),
             sleep=self._sleep,
             transport=self._transport,

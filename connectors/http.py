@@ -59,6 +59,7 @@ __all__ = [
     "RefusedError",
     "RequestStats",
     "RetryPolicy",
+    "credential_hint",
     "next_link",
     "parse_time",
 ]
@@ -117,6 +118,16 @@ class HttpBatch(Batch):
 OptionsT = TypeVar("OptionsT")
 
 
+def credential_hint(credential: str, role: str) -> str:
+    """What to fix on 401/403: where the credential came from, and the role it needs if any.
+
+    Args:
+        credential: Where the credential is, e.g. "the token in $ZENDESK_API_TOKEN".
+        role: The connector's ``credential_role`` ("" when none is documented).
+    """
+    return f"{credential} (needs: {role})" if role else credential
+
+
 class ApiConnector(Generic[OptionsT]):
     """State every vendor API connector holds.
 
@@ -141,9 +152,7 @@ class ApiConnector(Generic[OptionsT]):
 
     def credential_hint(self, credential: str) -> str:
         """What to fix on 401/403: the credential, and the role it needs if there is one."""
-        if not self.credential_role:
-            return credential
-        return f"{credential} (needs: {self.credential_role})"
+        return credential_hint(credential, self.credential_role)
 
     def __init__(
         self,
